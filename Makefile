@@ -1,0 +1,28 @@
+# Everything sets itself up: a virtual environment in .venv with the package and test tools.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test template bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf demo
+	$(BIN)/salesreg demo demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+template: $(STAMP)
+	$(BIN)/python scripts/build_template.py
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .hypothesis

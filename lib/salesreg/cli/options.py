@@ -1,0 +1,56 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..config import Config, load_config
+from ..errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+now_option = click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-8601",
+    help="Act as of this time, e.g. 2026-06-30T17:05 (local time of [time] timezone unless an offset is given). Default: the current time.",
+)
+
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Change nothing and send nothing; print what would happen."
+)
+
+
+def load(ctx: click.Context) -> Config:
+    """Load the configuration named by the global --config option."""
+    path: Path = ctx.obj["config_path"]
+    return load_config(path)
+
+
+def resolve_now(text: str | None, config: Config) -> datetime:
+    """Return --now as a zone-aware datetime; a time without offset is local to the configured zone."""
+    if not text:
+        return datetime.now(tz=config.timezone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--now {text!r} is not an ISO-8601 time; use for example 2026-06-30T17:05 or 2026-06-30T17:05+09:00.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=config.timezone)
+    return moment.astimezone(config.timezone)
+
+
+def is_interactive() -> bool:
+    """Return True when stderr is a terminal (progress bars); False under cron."""
+    return click.get_text_stream("stderr").isatty()
+
+
+def report(ctx: click.Context, text: str) -> None:
+    """Print a line of the command's report unless -q was given."""
+    if not ctx.find_root().obj.get("quiet"):
+        click.echo(text)

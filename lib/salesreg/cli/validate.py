@@ -1,0 +1,30 @@
+"""``salesreg validate``: check every row and list the problems."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ExitCode
+from ..jobs import run_validate
+from .options import report, load, now_option, resolve_now
+
+
+@click.command("validate")
+@now_option
+@click.pass_context
+def command(ctx: click.Context, now_text: str | None) -> None:
+    """Check every row of the register and list its problems; write nothing.
+
+    Exits with 1 when any row has a problem.
+    """
+    config = load(ctx)
+    result = run_validate(config, resolve_now(now_text, config))
+    bad_rows = [deal for deal in result.deals if deal.problems]
+    report(ctx, 
+        f"{config.register.path.name}, sheet {config.register.sheet}: {len(result.deals)} rows checked, "
+        f"{len(bad_rows)} with problems."
+    )
+    for deal in bad_rows:
+        for problem in deal.problems:
+            report(ctx, problem.report_text())
+    ctx.exit(int(ExitCode.PROBLEMS if bad_rows else ExitCode.OK))

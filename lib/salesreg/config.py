@@ -1,0 +1,397 @@
+"""Load and check ``config.toml``: every key has a default, unknown keys are errors."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .fields import COLUMN_BY_FIELD, INFORMATION_FIELDS
+from .money import CURRENCY_UNITS
+
+CONFIG_ENV = "SALESREG_CONFIG"
+
+DEFAULT_STAGES: dict[str, list[str]] = {
+    "Lead": [],
+    "Qualified": ["customer_business", "challenges"],
+    "Proposal": ["customer_business", "target_use", "challenges", "stakeholders"],
+    "Negotiation": list(INFORMATION_FIELDS),
+    "Closing": list(INFORMATION_FIELDS),
+}
+
+# The shape and default of every key. A nested dict is a table; the special
+# "*" key marks a table whose keys the user chooses (stage names, ranks, headers).
+DEFAULTS: dict[str, Any] = {
+    "register": {
+        "path": "register.xlsx",
+        "sheet": "Deals",
+        "team_sheet": "Team",
+        "headers": {"*": str},
+    },
+    "fiscal": {"start_month": 4, "label": "start", "currency": "JPY"},
+    "time": {"timezone": "Asia/Tokyo"},
+    "deadline": {
+        "review_interval_days": 14,
+        "time_of_day": "18:00",
+        "business_days_only": True,
+        "holidays": "JP",
+    },
+    "reminders": {
+        "before": ["1d", "1h"],
+        "after": ["2d"],
+        "repeat_every": "24h",
+        "cc_manager_from_overdue": 2,
+    },
+    "expectation": {"*": float},
+    "stages": {"*": list},
+    "mail": {
+        "transport": "outbox",
+        "outbox": "outbox",
+        "sender": "Sales register <sales-register@example.com>",
+        "locale": "en",
+        "smtp": {
+            "host": "localhost",
+            "port": 587,
+            "security": "starttls",
+            "username": "",
+            "password_env": "SALESREG_SMTP_PASSWORD",
+            "timeout_seconds": 30,
+        },
+    },
+    "state": {"path": "salesreg-state.sqlite"},
+    "summary": {"path": "summary.xlsx"},
+}
+
+DEFAULT_EXPECTATION = {"A": "0.8", "B": "0.5", "C": "0.2", "D": "0.05"}
+
+_OFFSET = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A reminder offset: ``d`` keeps the local clock time, ``h`` and ``m`` are elapsed time."""
+
+    amount: int
+    unit: Literal["d", "h", "m"]
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+@dataclass(frozen=True)
+class RegisterConfig:
+    path: Path
+    sheet: str
+    team_sheet: str
+    headers: dict[str, str]  # field name -> header text, every field present
+
+
+@dataclass(frozen=True)
+class FiscalConfig:
+    start_month: int
+    label: Literal["start", "end"]
+    currency: str
+
+
+@dataclass(frozen=True)
+class DeadlineConfig:
+    review_interval_days: int
+    time_of_day: time
+    business_days_only: bool
+    holidays: str
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    before: tuple[Offset, ...]
+    after: tuple[Offset, ...]
+    repeat_every: Offset | None
+    cc_manager_from_overdue: int
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: Literal["none", "starttls", "ssl"]
+    username: str
+    password_env: str
+    timeout_seconds: int
+
+    def password(self) -> str:
+        """Read the password from the environment variable named by ``password_env``."""
+        return os.environ.get(self.password_env, "")
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    transport: Literal["outbox", "smtp"]
+    outbox: Path
+    sender: str
+    locale: str
+    smtp: SmtpConfig
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None
+    register: RegisterConfig
+    fiscal: FiscalConfig
+    timezone: ZoneInfo
+    deadline: DeadlineConfig
+    reminders: RemindersConfig
+    expectation: dict[str, Decimal]
+    stages: dict[str, tuple[str, ...]]
+    mail: MailConfig
+    state_path: Path
+    summary_path: Path
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def default_config_path() -> Path:
+    """Return ``$SALESREG_CONFIG`` or ``./config.toml``."""
+    return Path(os.environ.get(CONFIG_ENV) or "config.toml")
+
+
+def load_config(path: Path) -> Config:
+    """Read ``path`` and return the checked configuration; raise ConfigError naming the key."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"Configuration file {path} not found; run `salesreg init FOLDER` to create one "
+            f"or pass --config PATH."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
+    return build_config(data, base=path.resolve().parent, source=path)
+
+
+def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -> Config:
+    """Check ``data`` against the defaults and return a Config with paths resolved from ``base``."""
+    where = str(source) if source else "configuration"
+    _check_keys(data, DEFAULTS, where, prefix="")
+    merged = _merge(DEFAULTS, data)
+    reader = _Reader(where)
+
+    register = merged["register"]
+    headers = {f: c.header for f, c in COLUMN_BY_FIELD.items()}
+    for name, header in data.get("register", {}).get("headers", {}).items():
+        if name not in COLUMN_BY_FIELD:
+            raise reader.unknown(f"register.headers.{name}", name, list(COLUMN_BY_FIELD))
+        headers[name] = reader.text(f"register.headers.{name}", header)
+
+    fiscal = merged["fiscal"]
+    start_month = reader.integer("fiscal.start_month", fiscal["start_month"], 1, 12)
+    label = reader.choice("fiscal.label", fiscal["label"], ("start", "end"))
+    currency = reader.text("fiscal.currency", fiscal["currency"]).upper()
+    if currency not in CURRENCY_UNITS:
+        raise reader.unknown("fiscal.currency", currency, list(CURRENCY_UNITS), what="currency")
+
+    tz_name = reader.text("time.timezone", merged["time"]["timezone"])
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: time.timezone = {tz_name!r} is not a known time zone; "
+            f"use an IANA name such as \"Asia/Tokyo\" or \"Europe/Berlin\"."
+        ) from None
+
+    dl = merged["deadline"]
+    deadline = DeadlineConfig(
+        review_interval_days=reader.integer("deadline.review_interval_days", dl["review_interval_days"], 1, 3650),
+        time_of_day=reader.clock("deadline.time_of_day", dl["time_of_day"]),
+        business_days_only=reader.boolean("deadline.business_days_only", dl["business_days_only"]),
+        holidays=_check_holidays(where, reader.text("deadline.holidays", dl["holidays"])),
+    )
+
+    rm = merged["reminders"]
+    repeat_text = reader.text("reminders.repeat_every", rm["repeat_every"])
+    reminders = RemindersConfig(
+        before=tuple(reader.offset("reminders.before", v) for v in reader.array("reminders.before", rm["before"])),
+        after=tuple(reader.offset("reminders.after", v) for v in reader.array("reminders.after", rm["after"])),
+        repeat_every=None if repeat_text.strip() in ("", "0") else reader.offset("reminders.repeat_every", repeat_text),
+        cc_manager_from_overdue=reader.integer(
+            "reminders.cc_manager_from_overdue", rm["cc_manager_from_overdue"], 0, 1000
+        ),
+    )
+    if reminders.repeat_every is not None and reminders.repeat_every.amount == 0:
+        raise ConfigError(f"{where}: reminders.repeat_every must be longer than 0; use \"\" to turn repeats off.")
+
+    expectation_raw = data.get("expectation", DEFAULT_EXPECTATION)
+    expectation = {
+        rank: reader.probability(f"expectation.{rank}", value) for rank, value in expectation_raw.items()
+    }
+    if not expectation:
+        raise ConfigError(f"{where}: [expectation] is empty; give at least one rank, for example A = 0.8.")
+
+    stages_raw = data.get("stages", DEFAULT_STAGES)
+    stages: dict[str, tuple[str, ...]] = {}
+    for stage, required in stages_raw.items():
+        names = reader.array(f"stages.{stage}", required)
+        for name in names:
+            if name not in INFORMATION_FIELDS:
+                raise reader.unknown(f"stages.{stage}", name, list(INFORMATION_FIELDS), what="information field")
+        stages[stage] = tuple(names)
+    if not stages:
+        raise ConfigError(f"{where}: [stages] is empty; list at least one stage, for example Lead = [].")
+
+    mail = merged["mail"]
+    smtp = mail["smtp"]
+    mail_config = MailConfig(
+        transport=reader.choice("mail.transport", mail["transport"], ("outbox", "smtp")),
+        outbox=_resolve(base, reader.text("mail.outbox", mail["outbox"])),
+        sender=reader.text("mail.sender", mail["sender"]),
+        locale=reader.choice("mail.locale", mail["locale"], ("en",)),
+        smtp=SmtpConfig(
+            host=reader.text("mail.smtp.host", smtp["host"]),
+            port=reader.integer("mail.smtp.port", smtp["port"], 1, 65535),
+            security=reader.choice("mail.smtp.security", smtp["security"], ("none", "starttls", "ssl")),
+            username=reader.text("mail.smtp.username", smtp["username"]),
+            password_env=reader.text("mail.smtp.password_env", smtp["password_env"]),
+            timeout_seconds=reader.integer("mail.smtp.timeout_seconds", smtp["timeout_seconds"], 1, 600),
+        ),
+    )
+
+    return Config(
+        source=source,
+        register=RegisterConfig(
+            path=_resolve(base, reader.text("register.path", register["path"])),
+            sheet=reader.text("register.sheet", register["sheet"]),
+            team_sheet=reader.text("register.team_sheet", register["team_sheet"]),
+            headers=headers,
+        ),
+        fiscal=FiscalConfig(start_month=start_month, label=label, currency=currency),  # type: ignore[arg-type]
+        timezone=timezone,
+        deadline=deadline,
+        reminders=reminders,
+        expectation=expectation,
+        stages=stages,
+        mail=mail_config,  # type: ignore[arg-type]
+        state_path=_resolve(base, reader.text("state.path", merged["state"]["path"])),
+        summary_path=_resolve(base, reader.text("summary.path", merged["summary"]["path"])),
+        raw=data,
+    )
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _check_keys(data: dict[str, Any], schema: dict[str, Any], where: str, prefix: str) -> None:
+    """Raise ConfigError for the first key that the schema does not know, with the closest valid key."""
+    if "*" in schema:
+        return
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in schema:
+            known = [f"{prefix}{k}" for k in schema]
+            raise _Reader(where).unknown(dotted, dotted, known, what="key")
+        if isinstance(schema[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{dotted}] must be a table, not {value!r}.")
+            _check_keys(value, schema[key], where, prefix=f"{dotted}.")
+
+
+def _merge(defaults: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for key, default in defaults.items():
+        if key == "*":
+            continue
+        if isinstance(default, dict):
+            merged[key] = _merge(default, data.get(key, {}))
+        else:
+            merged[key] = data.get(key, default)
+    return merged
+
+
+def _check_holidays(where: str, code: str) -> str:
+    if code == "":
+        return code
+    import holidays
+
+    try:
+        holidays.country_holidays(code)
+    except NotImplementedError:
+        raise ConfigError(
+            f"{where}: deadline.holidays = {code!r} is not a country the holidays package knows; "
+            f"use an ISO 3166 code such as \"JP\" or \"US\", or \"\" for weekends only."
+        ) from None
+    return code
+
+
+class _Reader:
+    """Typed access to config values; every error names the file and the dotted key."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, key: str, value: Any, expected: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {key} = {value!r} is invalid; expected {expected}.")
+
+    def unknown(self, key: str, value: str, known: list[str], what: str = "value") -> ConfigError:
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else f" Valid: {', '.join(known)}."
+        return ConfigError(f"{self.where}: unknown {what} {value!r} at {key}.{hint}")
+
+    def text(self, key: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, value, "a string in quotes")
+        return value
+
+    def integer(self, key: str, value: Any, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, value, f"a whole number from {low} to {high}")
+        return value
+
+    def boolean(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, value, "true or false")
+        return value
+
+    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            raise self.fail(key, value, "one of " + ", ".join(f'"{c}"' for c in choices))
+        return str(value)
+
+    def array(self, key: str, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, value, "a list of strings, for example [\"1d\", \"1h\"]")
+        return list(value)
+
+    def offset(self, key: str, value: str) -> Offset:
+        match = _OFFSET.match(value)
+        if not match:
+            raise self.fail(key, value, 'a duration such as "1d", "1h" or "30m"')
+        return Offset(int(match.group(1)), match.group(2))  # type: ignore[arg-type]
+
+    def clock(self, key: str, value: Any) -> time:
+        text = self.text(key, value)
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise self.fail(key, value, 'a local time "HH:MM", for example "18:00"')
+        return time(int(match.group(1)), int(match.group(2)))
+
+    def probability(self, key: str, value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.fail(key, value, "a probability from 0 to 1, for example 0.8")
+        try:
+            # str() keeps 0.05 as written instead of its binary float expansion.
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise self.fail(key, value, "a probability from 0 to 1, for example 0.8") from None
+        if not Decimal(0) <= number <= Decimal(1):
+            raise self.fail(key, value, "a probability from 0 to 1, for example 0.8")
+        return number

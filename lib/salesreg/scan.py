@@ -1,0 +1,191 @@
+"""Compare the register with the state: which deals are new, updated properly or improperly.
+
+``scan_register`` decides and returns a Scan; ``commit_scan`` stores it. Both ``sync`` and
+``remind`` scan, so a proper update stops reminders even before the next sync writes the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from .config import Config
+from .deadline import compute_deadline
+from .fields import REP_FIELDS
+from .fiscal import FiscalYear, Month, fiscal_sales, fiscal_year_of, monthly_sales, weighted_sales
+from .model import Deal
+from .register import RegisterSnapshot
+from .state import DealState, State
+from .validate import TeamIndex, check_deal
+
+DEAL_ID_PATTERN = re.compile(r"^D-(\d+)$")
+
+Status = Literal["new", "updated", "improper", "unchanged", "untracked"]
+
+
+@dataclass
+class ScannedDeal:
+    deal: Deal
+    deal_id: str | None  # None: no ID yet and this scan may not assign one
+    assigned_id: bool
+    status: Status
+    changed_fields: list[str]
+    state: DealState | None
+    fy_sales: Decimal
+    weighted_sales: Decimal | None  # None: open and not ranked
+    monthly: dict[Month, Decimal]
+
+    @property
+    def deadline(self) -> datetime | None:
+        return self.state.deadline if self.state else None
+
+
+@dataclass
+class Scan:
+    now: datetime
+    today: date
+    fiscal_year: FiscalYear
+    team: TeamIndex
+    deals: list[ScannedDeal]
+    notices: list[str] = field(default_factory=list)
+    history: list[tuple[str, str, str, str, datetime]] = field(default_factory=list)
+    highest_number: int = 0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for scanned in self.deals if scanned.status == status)
+
+    @property
+    def problem_rows(self) -> int:
+        return sum(1 for scanned in self.deals if scanned.deal.problems)
+
+
+def fingerprint(rep_values: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(rep_values, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def format_deal_id(number: int) -> str:
+    return f"D-{number:06d}"
+
+
+def scan_register(config: Config, snapshot: RegisterSnapshot, state: State, now: datetime, assign_ids: bool) -> Scan:
+    """Check every row and decide its new state as of ``now`` (zone-aware); store nothing."""
+    zone = config.timezone
+    today = now.astimezone(zone).date()
+    year = fiscal_year_of(now.astimezone(zone), config.fiscal.start_month, config.fiscal.label)
+    team = TeamIndex(snapshot.team)
+    known = state.deals()
+    scan = Scan(now=now, today=today, fiscal_year=year, team=team, deals=[])
+
+    numbers = [int(m.group(1)) for row in snapshot.rows if (m := DEAL_ID_PATTERN.match(str(row.values.get("deal_id") or "").strip()))]
+    scan.highest_number = max([state.highest_deal_number(), *numbers])
+    if state.created and any(row.values.get("deal_id") for row in snapshot.rows):
+        scan.notices.append(
+            f"State file {state.path} was new: reminder history is lost and every deal starts a new "
+            f"update cycle from now. No deal content was lost; the register is the source of truth."
+        )
+
+    seen_ids: dict[str, int] = {}
+    for row in snapshot.rows:
+        deal = check_deal(row.row, row.values, config, team, today)
+        deal_id, assigned = _identify(deal, seen_ids, scan, assign_ids)
+        scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year))
+    return scan
+
+
+def _identify(deal: Deal, seen_ids: dict[str, int], scan: Scan, assign_ids: bool) -> tuple[str | None, bool]:
+    deal_id = deal.deal_id
+    if deal_id is not None and deal_id in seen_ids:
+        scan.notices.append(
+            f"Row {deal.row}: Deal ID {deal_id} is already used by row {seen_ids[deal_id]}"
+            + ("; this row gets a new ID." if assign_ids else "; run sync to give this row its own ID.")
+        )
+        deal_id = None
+    if deal_id is None and assign_ids:
+        scan.highest_number += 1
+        deal_id = format_deal_id(scan.highest_number)
+        deal.deal_id = deal_id
+        seen_ids[deal_id] = deal.row
+        return deal_id, True
+    if deal_id is not None:
+        seen_ids[deal_id] = deal.row
+    return deal_id, False
+
+
+def _scan_deal(
+    config: Config,
+    deal: Deal,
+    deal_id: str | None,
+    assigned: bool,
+    known: dict[str, DealState],
+    scan: Scan,
+    year: FiscalYear,
+) -> ScannedDeal:
+    amount = fiscal_sales(deal.billing, year)
+    weighted = _weighted(config, deal, amount)
+    monthly = monthly_sales(deal.billing, year)
+    if deal_id is None:
+        return ScannedDeal(deal, None, False, "untracked", [], None, amount, weighted, monthly)
+
+    seen_at = scan.now
+    fp = fingerprint(deal.rep_values)
+    previous = known.get(deal_id)
+    if previous is None:
+        new_state = DealState(
+            deal_id=deal_id,
+            fingerprint=fp,
+            rep_values=deal.rep_values,
+            first_seen=seen_at,
+            last_updated=seen_at,
+            cycle=1,
+            cycle_started=seen_at,
+            deadline=None if deal.is_settled else compute_deadline(seen_at, deal.expected_close, config.deadline, config.timezone),
+        )
+        return ScannedDeal(deal, deal_id, assigned, "new", [], new_state, amount, weighted, monthly)
+
+    if previous.fingerprint == fp:
+        return ScannedDeal(deal, deal_id, assigned, "unchanged", [], previous, amount, weighted, monthly)
+
+    changed = [
+        name for name in REP_FIELDS if previous.rep_values.get(name, "") != deal.rep_values.get(name, "")
+    ]
+    for name in changed:
+        scan.history.append((deal_id, name, previous.rep_values.get(name, ""), deal.rep_values.get(name, ""), seen_at))
+
+    proper = deal.is_valid
+    if deal.is_settled:
+        cycle, deadline, status = previous.cycle + 1, None, "updated"
+    elif proper or previous.deadline is None:
+        deadline = compute_deadline(seen_at, deal.expected_close, config.deadline, config.timezone)
+        cycle, status = previous.cycle + 1, "updated" if proper else "improper"
+    else:
+        cycle, deadline, status = previous.cycle, previous.deadline, "improper"
+
+    cycle_started = seen_at if cycle != previous.cycle else previous.cycle_started
+    new_state = DealState(deal_id, fp, deal.rep_values, previous.first_seen, seen_at, cycle, cycle_started, deadline)
+    return ScannedDeal(deal, deal_id, assigned, status, changed, new_state, amount, weighted, monthly)  # type: ignore[arg-type]
+
+
+def _weighted(config: Config, deal: Deal, amount: Decimal) -> Decimal | None:
+    """Return weighted sales: Won counts in full, Lost as 0, open deals by their rank."""
+    if deal.outcome == "Won":
+        return amount
+    if deal.outcome == "Lost":
+        return Decimal(0)
+    if deal.expectation is None:
+        return None
+    return weighted_sales(amount, config.expectation[deal.expectation], config.fiscal.currency)
+
+
+def commit_scan(state: State, scan: Scan) -> None:
+    """Store the new deal states, the highest deal number and the history in one transaction."""
+    with state.transaction() as db:
+        for scanned in scan.deals:
+            if scanned.state is not None and scanned.status != "unchanged":
+                state.upsert_deal(db, scanned.state)
+        state.add_history(db, scan.history)
+        state.set_highest_deal_number(db, scan.highest_number)

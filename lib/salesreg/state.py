@@ -1,0 +1,237 @@
+"""The SQLite state beside the register: what the workbook cannot hold.
+
+Per deal: the fingerprint and canonical values of the rep-edited fields, the last update, the
+current reminder cycle and its deadline. A ledger of reminder steps keyed by deal, deadline and
+step, so a step is recorded once. Field-level history. Times are stored as UTC ISO-8601 text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deals (
+    deal_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    rep_values TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    cycle_started TEXT NOT NULL,
+    deadline TEXT
+);
+CREATE TABLE IF NOT EXISTS reminders (
+    deal_id TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    step TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'skipped', 'failed')),
+    due TEXT NOT NULL,
+    message_id TEXT,
+    recipients TEXT,
+    recorded_at TEXT NOT NULL,
+    detail TEXT,
+    PRIMARY KEY (deal_id, deadline, step)
+);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    old TEXT,
+    new TEXT,
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_time ON history (changed_at);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    counts TEXT
+);
+"""
+
+
+def to_text(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the state store")
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class DealState:
+    deal_id: str
+    fingerprint: str
+    rep_values: dict[str, str]
+    first_seen: datetime
+    last_updated: datetime
+    cycle: int
+    cycle_started: datetime
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    deal_id: str
+    deadline: datetime
+    step: str
+    cycle: int
+    status: str
+    due: datetime
+    message_id: str | None
+    recipients: str | None
+    recorded_at: datetime
+    detail: str | None
+
+
+class State:
+    """An open state database. Use ``transaction()`` for every change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        in_memory = str(path) == ":memory:"
+        self.created = in_memory or not path.exists()
+        if not in_memory:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block in one write transaction; roll back on any exception."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # deals
+
+    def deals(self) -> dict[str, DealState]:
+        rows = self.db.execute("SELECT * FROM deals").fetchall()
+        return {row["deal_id"]: _deal_state(row) for row in rows}
+
+    def upsert_deal(self, db: sqlite3.Connection, deal: DealState) -> None:
+        db.execute(
+            """INSERT INTO deals VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (deal_id) DO UPDATE SET fingerprint = excluded.fingerprint,
+                 rep_values = excluded.rep_values, last_updated = excluded.last_updated,
+                 cycle = excluded.cycle, cycle_started = excluded.cycle_started,
+                 deadline = excluded.deadline""",
+            (
+                deal.deal_id,
+                deal.fingerprint,
+                json.dumps(deal.rep_values, ensure_ascii=False, sort_keys=True),
+                to_text(deal.first_seen),
+                to_text(deal.last_updated),
+                deal.cycle,
+                to_text(deal.cycle_started),
+                to_text(deal.deadline) if deal.deadline else None,
+            ),
+        )
+
+    # deal numbers
+
+    def highest_deal_number(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'highest_deal_number'").fetchone()
+        return int(row["value"]) if row else 0
+
+    def set_highest_deal_number(self, db: sqlite3.Connection, number: int) -> None:
+        db.execute(
+            "INSERT INTO meta VALUES ('highest_deal_number', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(number),),
+        )
+
+    # history
+
+    def add_history(self, db: sqlite3.Connection, entries: list[tuple[str, str, str, str, datetime]]) -> None:
+        db.executemany(
+            "INSERT INTO history (deal_id, field, old, new, changed_at) VALUES (?, ?, ?, ?, ?)",
+            [(deal_id, name, old, new, to_text(at)) for deal_id, name, old, new, at in entries],
+        )
+
+    def history_since(self, since: datetime) -> list[tuple[datetime, str, str, str, str]]:
+        rows = self.db.execute(
+            "SELECT changed_at, deal_id, field, old, new FROM history WHERE changed_at >= ? ORDER BY changed_at DESC, id DESC",
+            (to_text(since),),
+        ).fetchall()
+        return [(from_text(r["changed_at"]), r["deal_id"], r["field"], r["old"], r["new"]) for r in rows]
+
+    # reminder ledger
+
+    def ledger(self) -> dict[tuple[str, str], dict[str, LedgerEntry]]:
+        """Return the ledger grouped by (deal ID, deadline text) and then by step."""
+        grouped: dict[tuple[str, str], dict[str, LedgerEntry]] = {}
+        for row in self.db.execute("SELECT * FROM reminders").fetchall():
+            entry = _ledger_entry(row)
+            grouped.setdefault((entry.deal_id, row["deadline"]), {})[entry.step] = entry
+        return grouped
+
+    def sent_in_cycle(self) -> dict[str, int]:
+        """Return how many reminders each deal was sent in its current cycle."""
+        rows = self.db.execute(
+            """SELECT r.deal_id, COUNT(*) AS sent FROM reminders r JOIN deals d
+               ON r.deal_id = d.deal_id AND r.cycle = d.cycle
+               WHERE r.status IN ('sent', 'pending') GROUP BY r.deal_id"""
+        ).fetchall()
+        return {row["deal_id"]: row["sent"] for row in rows}
+
+    def record_run(self, command: str, as_of: datetime, started_at: datetime, counts: dict[str, int]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (command, as_of, started_at, counts) VALUES (?, ?, ?, ?)",
+                (command, to_text(as_of), to_text(started_at), json.dumps(counts, sort_keys=True)),
+            )
+
+
+def _deal_state(row: sqlite3.Row) -> DealState:
+    return DealState(
+        deal_id=row["deal_id"],
+        fingerprint=row["fingerprint"],
+        rep_values=json.loads(row["rep_values"]),
+        first_seen=from_text(row["first_seen"]),
+        last_updated=from_text(row["last_updated"]),
+        cycle=row["cycle"],
+        cycle_started=from_text(row["cycle_started"]),
+        deadline=from_text(row["deadline"]) if row["deadline"] else None,
+    )
+
+
+def _ledger_entry(row: sqlite3.Row) -> LedgerEntry:
+    return LedgerEntry(
+        deal_id=row["deal_id"],
+        deadline=from_text(row["deadline"]),
+        step=row["step"],
+        cycle=row["cycle"],
+        status=row["status"],
+        due=from_text(row["due"]),
+        message_id=row["message_id"],
+        recipients=row["recipients"],
+        recorded_at=from_text(row["recorded_at"]),
+        detail=row["detail"],
+    )

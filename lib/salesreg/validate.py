@@ -1,0 +1,174 @@
+"""Parse and check every row of the Deals sheet, collecting all problems of all rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .config import Config
+from .fields import INFORMATION_FIELDS, OUTCOMES, REP_FIELDS
+from .fiscal import Billing
+from .model import Deal, Problem, TeamMember
+from .parse import CellError, canonical, fold, parse_count, parse_date, parse_money, parse_text, show
+
+
+@dataclass(frozen=True)
+class TeamIndex:
+    """Team members found by Name or Email, ignoring case and full-width forms."""
+
+    members: tuple[TeamMember, ...]
+
+    def find(self, text: str) -> TeamMember | None:
+        key = fold(text)
+        for member in self.members:
+            if key == fold(member.name) or (member.email and key == fold(member.email)):
+                return member
+        return None
+
+    def manager_of(self, member: TeamMember) -> TeamMember | None:
+        """Return the manager as a Team member, or None when the Manager cell is an e-mail or blank."""
+        if not member.manager:
+            return None
+        return self.find(member.manager)
+
+
+class _RowChecker:
+    def __init__(self, row: int, values: dict[str, Any], config: Config) -> None:
+        self.row = row
+        self.values = values
+        self.config = config
+        self.problems: list[Problem] = []
+
+    def header(self, field: str) -> str:
+        return self.config.register.headers[field]
+
+    def add(self, field: str, message: str) -> None:
+        self.problems.append(Problem(self.row, self.header(field), self.values.get(field), message))
+
+    def failed(self, field: str) -> bool:
+        header = self.header(field)
+        return any(problem.header == header for problem in self.problems)
+
+    def read(self, field: str, parser: Callable[[Any], Any]) -> Any:
+        try:
+            return parser(self.values.get(field))
+        except CellError as exc:
+            self.add(field, str(exc))
+            return None
+
+
+def check_deal(row: int, values: dict[str, Any], config: Config, team: TeamIndex, today: date) -> Deal:
+    """Parse one row into a Deal and record every problem in it; ``today`` is the local date."""
+    checker = _RowChecker(row, values, config)
+    currency = config.fiscal.currency
+    deal = Deal(row=row, deal_id=parse_text_quietly(values.get("deal_id")))
+    deal.rep_values = {name: canonical(values.get(name)) for name in REP_FIELDS}
+
+    deal.customer = checker.read("customer", parse_text)
+    deal.title = checker.read("title", parse_text)
+    for name in ("customer", "title"):
+        if getattr(deal, name) is None and not checker.failed(name):
+            checker.add(name, f"is empty; type the {checker.header(name).lower()} name.")
+
+    _check_rep(checker, deal, team)
+    _check_stage(checker, deal)
+
+    deal.outcome = _check_outcome(checker)
+    deal.outcome_reason = checker.read("outcome_reason", parse_text)
+    if deal.outcome and not deal.outcome_reason:
+        checker.add("outcome_reason", f"is empty, but the deal is {deal.outcome}; write why it was {deal.outcome.lower()}.")
+
+    deal.expected_close = checker.read("expected_close", parse_date)
+    if deal.is_open and deal.expected_close is None and not checker.failed("expected_close"):
+        checker.add("expected_close", "is empty; type the date you expect to close the deal (YYYY-MM-DD).")
+    elif deal.is_open and deal.expected_close is not None and deal.expected_close < today:
+        checker.add(
+            "expected_close",
+            f"{show(deal.expected_close)} is in the past; enter the new expected close date, "
+            f"or close the deal as Won or Lost.",
+        )
+
+    deal.billing = Billing(
+        monthly_price=checker.read("monthly_price", lambda v: parse_money(v, currency)),
+        service_start=checker.read("service_start", parse_date),
+        contract_months=checker.read("contract_months", parse_count),
+        one_time_fee=checker.read("one_time_fee", lambda v: parse_money(v, currency)),
+    )
+    has_amount = bool(deal.billing.monthly_price) or bool(deal.billing.one_time_fee)
+    if has_amount and deal.billing.service_start is None and not checker.failed("service_start"):
+        checker.add("service_start", "is empty; type the date billing starts so that sales can be computed.")
+
+    deal.information = {name: checker.read(name, parse_text) for name in INFORMATION_FIELDS}
+    if deal.is_open and deal.stage in config.stages:
+        for name in config.stages[deal.stage]:
+            if not deal.information.get(name) and not checker.failed(name):
+                checker.add(name, f'is empty, but stage "{deal.stage}" needs it; fill it in.')
+
+    deal.next_step = checker.read("next_step", parse_text)
+    deal.expectation = _check_expectation(checker)
+    deal.manager_comment = checker.read("manager_comment", parse_text)
+    deal.reviewed_on = checker.read("reviewed_on", parse_date)
+
+    deal.problems = checker.problems
+    return deal
+
+
+def parse_text_quietly(value: Any) -> str | None:
+    try:
+        return parse_text(value)
+    except CellError:
+        return None
+
+
+def _check_rep(checker: _RowChecker, deal: Deal, team: TeamIndex) -> None:
+    deal.rep_text = checker.read("rep", parse_text)
+    if deal.rep_text is None:
+        if not checker.failed("rep"):
+            checker.add("rep", "is empty; pick your name from the list (a Name or Email on the Team sheet).")
+        return
+    member = team.find(deal.rep_text)
+    if member is None:
+        checker.add("rep", f"{show(deal.rep_text)} is not on the Team sheet; pick a Name from the list or add the rep to Team.")
+        return
+    deal.rep = member
+    if not member.active:
+        checker.add("rep", f"{show(member.name)} is inactive on the Team sheet; hand the deal to an active rep.")
+
+
+def _check_stage(checker: _RowChecker, deal: Deal) -> None:
+    stages = list(checker.config.stages)
+    text = checker.read("stage", parse_text)
+    if text is None:
+        if not checker.failed("stage"):
+            checker.add("stage", f"is empty; pick one of: {', '.join(stages)}.")
+        return
+    for stage in stages:
+        if fold(stage) == fold(text):
+            deal.stage = stage
+            return
+    checker.add("stage", f"{show(text)} is not a stage; pick one of: {', '.join(stages)}.")
+
+
+def _check_outcome(checker: _RowChecker) -> str | None:
+    text = checker.read("outcome", parse_text)
+    if text is None:
+        return None
+    for outcome in OUTCOMES:
+        if fold(outcome) == fold(text):
+            return outcome
+    checker.add("outcome", f"{show(text)} is not an outcome; leave it blank while open, or pick Won or Lost.")
+    return None
+
+
+def _check_expectation(checker: _RowChecker) -> str | None:
+    text = checker.read("expectation", parse_text)
+    if text is None:
+        return None
+    ranks = list(checker.config.expectation)
+    for rank in ranks:
+        if fold(rank) == fold(text):
+            return rank
+    checker.add("expectation", f"{show(text)} is not a rank; pick one of: {', '.join(ranks)}.")
+    return None
