@@ -70,3 +70,4 @@ INFORMATION_FIELDS: tuple[str, ...] = (
 OUTCOMES: tuple[str, ...] = ("Won", "Lost")
 
 TEAM_HEADERS: tuple[str, ...] = ("Name", "Email", "Manager", "Active")
+TEAM_OFFICE_HEADER = "Office"  # optional Team column, used by the summary's by-office view

@@ -217,6 +217,7 @@ def summary_data(config: Config, snapshot: RegisterSnapshot, scan: Scan, state: 
         information_headers=tuple(headers[name] for name in INFORMATION_FIELDS),
         deals=tuple(deals),
         history=history,
+        offices={member.name: member.office for member in team.members if member.office},
     )
 
 

@@ -17,6 +17,7 @@ class TeamMember:
     email: str
     manager: str  # a Name on the Team sheet or an e-mail address; "" when none
     active: bool
+    office: str = ""  # from the optional Office column of the Team sheet
 
 
 @dataclass(frozen=True)

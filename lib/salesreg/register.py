@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .config import Config
 from .errors import WorkbookBusy, WorkbookError
-from .fields import COLUMN_BY_FIELD, FIELDS, TEAM_HEADERS
+from .fields import COLUMN_BY_FIELD, FIELDS, TEAM_HEADERS, TEAM_OFFICE_HEADER
 from .model import TeamMember
 from .money import excel_number_format
 from .parse import clean_text, fold
@@ -182,10 +182,12 @@ def _read_team(sheet: Any, path: Path, title: str) -> tuple[TeamMember, ...]:
                 f"the Team sheet needs {', '.join(TEAM_HEADERS)}."
             )
         positions[header] = header_cells.index(fold(header))
+    if fold(TEAM_OFFICE_HEADER) in header_cells:
+        positions[TEAM_OFFICE_HEADER] = header_cells.index(fold(TEAM_OFFICE_HEADER))
     members: list[TeamMember] = []
     for number, cells in enumerate(rows_iter, start=2):
         def cell(header: str) -> str:
-            index = positions[header]
+            index = positions.get(header, len(cells))
             return clean_text(cells[index]) if index < len(cells) else ""
 
         if not cell("Name") and not cell("Email"):
@@ -201,6 +203,7 @@ def _read_team(sheet: Any, path: Path, title: str) -> tuple[TeamMember, ...]:
                 email=cell("Email"),
                 manager=cell("Manager"),
                 active=active_text not in _FALSE_WORDS,
+                office=cell(TEAM_OFFICE_HEADER),
             )
         )
     return tuple(members)

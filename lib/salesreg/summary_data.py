@@ -59,3 +59,4 @@ class SummaryData:
     information_headers: tuple[str, ...]  # header texts of the six information fields
     deals: tuple[SummaryDeal, ...]
     history: tuple[HistoryEntry, ...] = field(default=())
+    offices: dict[str, str] = field(default_factory=dict)  # rep name -> office; empty when Team has no Office column
