@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
         "path": "register.xlsx",
         "sheet": "Deals",
         "team_sheet": "Team",
+        "backups": 3,
+        "stale_lock_hours": 12,
         "headers": {"*": str},
     },
     "fiscal": {"start_month": 4, "label": "start", "currency": "JPY"},
@@ -49,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
         "after": ["2d"],
         "repeat_every": "24h",
         "cc_manager_from_overdue": 2,
+        "digest": False,
+        "unassigned_to": "",
     },
     "expectation": {"*": float},
     "stages": {"*": list},
@@ -57,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
         "outbox": "outbox",
         "sender": "Sales register <sales-register@example.com>",
         "locale": "en",
+        "templates": "",
+        "register_link": "",
+        "max_per_minute": 60,
         "smtp": {
             "host": "localhost",
             "port": 587,
@@ -92,6 +99,8 @@ class RegisterConfig:
     sheet: str
     team_sheet: str
     headers: dict[str, str]  # field name -> header text, every field present
+    backups: int = 3  # rotated backups kept beside the register
+    stale_lock_hours: int = 12  # a lock file older than this is reported as probably stale
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,8 @@ class RemindersConfig:
     after: tuple[Offset, ...]
     repeat_every: Offset | None
     cc_manager_from_overdue: int
+    digest: bool = False  # one e-mail per rep listing all due deals
+    unassigned_to: str = ""  # where reminders of unknown reps go; "" = every manager on the Team sheet
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,9 @@ class MailConfig:
     sender: str
     locale: str
     smtp: SmtpConfig
+    templates: Path | None = None  # folder whose templates override the built-in ones
+    register_link: str = ""  # link to the shared workbook, shown in e-mails
+    max_per_minute: int = 60  # send rate limit; 0 = no limit
 
 
 @dataclass(frozen=True)
@@ -225,6 +239,8 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
         cc_manager_from_overdue=reader.integer(
             "reminders.cc_manager_from_overdue", rm["cc_manager_from_overdue"], 0, 1000
         ),
+        digest=reader.boolean("reminders.digest", rm["digest"]),
+        unassigned_to=reader.text("reminders.unassigned_to", rm["unassigned_to"]),
     )
     if reminders.repeat_every is not None and reminders.repeat_every.amount == 0:
         raise ConfigError(f"{where}: reminders.repeat_every must be longer than 0; use \"\" to turn repeats off.")
@@ -262,6 +278,9 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
             password_env=reader.text("mail.smtp.password_env", smtp["password_env"]),
             timeout_seconds=reader.integer("mail.smtp.timeout_seconds", smtp["timeout_seconds"], 1, 600),
         ),
+        templates=_resolve(base, reader.text("mail.templates", mail["templates"])) if mail["templates"] else None,
+        register_link=reader.text("mail.register_link", mail["register_link"]),
+        max_per_minute=reader.integer("mail.max_per_minute", mail["max_per_minute"], 0, 100000),
     )
 
     return Config(
@@ -271,6 +290,8 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
             sheet=reader.text("register.sheet", register["sheet"]),
             team_sheet=reader.text("register.team_sheet", register["team_sheet"]),
             headers=headers,
+            backups=reader.integer("register.backups", register["backups"], 0, 100),
+            stale_lock_hours=reader.integer("register.stale_lock_hours", register["stale_lock_hours"], 1, 10000),
         ),
         fiscal=FiscalConfig(start_month=start_month, label=label, currency=currency),  # type: ignore[arg-type]
         timezone=timezone,
