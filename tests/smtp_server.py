@@ -7,6 +7,8 @@ the TLS modes need with the ``openssl`` command line, and skips the test when it
 
 from __future__ import annotations
 
+import asyncio
+
 import email
 import email.policy
 import shutil
@@ -130,6 +132,36 @@ class RecordingHandler:
         return "250 Message accepted for delivery"
 
 
+@dataclass
+class ScriptedHandler(RecordingHandler):
+    """A handler that answers with scripted replies before it accepts messages.
+
+    ``data_replies`` are returned, one per message, instead of accepting it until the list is
+    used up; ``rcpt_replies`` refuse the recipient addresses they name, every time.
+    ``delay`` seconds pass before each message is answered, to make a run slow enough to kill.
+    """
+
+    data_replies: list[str] = field(default_factory=list)
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    refused: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
+        if address in self.rcpt_replies:
+            return self.rcpt_replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.data_replies:
+            reply = self.data_replies.pop(0)
+            self.refused.append(reply)
+            return reply
+        return await super().handle_DATA(server, session, envelope)
+
+
 @dataclass(frozen=True)
 class SmtpServer:
     """A running server: where to connect and what it has received so far."""
@@ -158,6 +190,7 @@ def running_smtp_server(
     security: Security = "none",
     certificate: Certificate | None = None,
     credentials: Credentials | None = None,
+    handler: RecordingHandler | None = None,
 ) -> Iterator[SmtpServer]:
     """Run an SMTP server on 127.0.0.1 and a free port until the block ends.
 
@@ -169,7 +202,7 @@ def running_smtp_server(
     if security != "none" and certificate is None:
         raise ValueError(f"security {security!r} needs a certificate; create one with make_certificate().")
 
-    handler = RecordingHandler()
+    handler = handler or RecordingHandler()
     options: dict[str, Any] = {}
     if security == "starttls":
         assert certificate is not None

@@ -97,7 +97,7 @@ def test_reminder_ladder_end_to_end(register: Path, run_cli) -> None:
     messages = outbox(register)
     assert len(messages) == 1
     assert "D-000001" in str(messages[0]["Subject"])
-    assert "Due in 1 hour" in str(messages[0]["Subject"])
+    assert "Due in an hour" in str(messages[0]["Subject"])
     assert messages[0]["To"].addresses[0].addr_spec == "aiko@example.com"
 
     run_cli("remind", "--now", "2026-06-30T17:10")
@@ -107,8 +107,8 @@ def test_reminder_ladder_end_to_end(register: Path, run_cli) -> None:
     later = subjects(register)
     assert len(later) == 4
     assert any("D-000001" in s and "2 days overdue" in s for s in later)
-    assert any("D-000002" in s and "Due in 1 day" in s for s in later)
-    assert any("D-000004" in s and "Due in 1 day" in s for s in later)  # invalid rows are reminded too
+    assert any("D-000002" in s and "Due tomorrow" in s for s in later)
+    assert any("D-000004" in s and "Due tomorrow" in s for s in later)  # invalid rows are reminded too
 
     run_cli("sync", "--now", "2026-07-02T19:30")
     rows = read_rows(register / "register.xlsx")

@@ -304,7 +304,7 @@ def test_untrusted_certificate_rejected(
 def test_remind_job_sends_over_smtp(starttls_server: SmtpServer, tmp_path: Path) -> None:
     demo = build_demo(tmp_path / "demo", NOW)
     smtp = smtp_settings(tmp_path, starttls_server, "starttls", USERNAME)
-    mail = dataclasses.replace(demo.config.mail, transport="smtp", smtp=smtp)
+    mail = dataclasses.replace(demo.config.mail, transport="smtp", smtp=smtp, max_per_minute=0)
     config = dataclasses.replace(demo.config, mail=mail)
 
     # One day after the demo's last run, the next 24-hour repeat of each overdue deal is due.

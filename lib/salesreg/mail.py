@@ -1,7 +1,10 @@
-"""Build reminder e-mails from templates and deliver them through the configured transport.
+"""Build e-mails from templates and deliver them through the configured transport.
 
 Transports: ``outbox`` writes each message as an .eml file; ``smtp`` sends through a server
 with no security, STARTTLS or implicit TLS, logging in with the password from the environment.
+SMTP replies are sorted the way mail servers mean them: a temporary failure (4xx) is retried,
+a permanent one (5xx) is final for that message, a quota or rate refusal stops the run, and a
+login or TLS failure is a configuration error.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import re
 import smtplib
 import ssl
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,32 +32,66 @@ from .errors import MailError
 
 log = logging.getLogger(__name__)
 
-_ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.PackageLoader("salesreg", "templates"),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+class DeliveryError(Exception):
+    """One message could not be delivered; ``code`` is the SMTP reply code when there is one."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TemporaryFailure(DeliveryError):
+    """A 4xx reply: try again later."""
+
+
+class PermanentFailure(DeliveryError):
+    """A 5xx reply for this message or its recipients: do not try again."""
+
+
+class QuotaExceeded(DeliveryError):
+    """A rate limit or sending quota refusal: stop sending for this run."""
+
+
+@lru_cache(maxsize=8)
+def _environment(override: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("salesreg", "templates")]
+    if override is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(str(override)))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, context: dict[str, Any], override: Path | None = None) -> str:
+    """Render ``template`` (for example ``en/reminder.txt``), preferring the admin's folder."""
+    return _environment(override).get_template(template).render(**context)
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` on one line, so that a value typed with line breaks cannot add a header."""
+    return " ".join(_LINE_BREAKS.sub(" ", text).split())
 
 
 def parse_address(text: str) -> Address:
     """Return the Address in ``"Name <user@example.com>"`` or ``"user@example.com"``."""
-    name, addr = parseaddr(text)
-    if "@" not in addr:
+    name, addr = parseaddr(one_line(text))
+    if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
         raise MailError(f"{text!r} is not an e-mail address; write it as user@example.com or \"Name <user@example.com>\".")
     username, domain = addr.rsplit("@", 1)
-    return Address(display_name=name, username=username, domain=domain)
-
-
-def render(template: str, context: dict[str, Any]) -> str:
-    return _ENVIRONMENT.get_template(template).render(**context)
+    return Address(display_name=one_line(name), username=username, domain=domain)
 
 
 def build_message(
     sender: Address,
-    to: list[Address],
-    cc: list[Address],
+    to: Sequence[Address],
+    cc: Sequence[Address],
     subject: str,
     text: str,
     html: str,
@@ -61,10 +101,10 @@ def build_message(
     """Return a multipart/alternative message with a text and an HTML part."""
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = to
+    message["To"] = list(to)
     if cc:
-        message["Cc"] = cc
-    message["Subject"] = subject
+        message["Cc"] = list(cc)
+    message["Subject"] = one_line(subject)
     message["Message-ID"] = message_id
     message["Date"] = format_datetime(date_header)
     message["Auto-Submitted"] = "auto-generated"
@@ -81,7 +121,7 @@ class Transport(Protocol):
 
 @dataclass
 class OutboxTransport:
-    """Write each message as ``<date>-<Message-ID>.eml`` into a folder, atomically."""
+    """Write each message as ``<Message-ID>.eml`` into a folder, atomically."""
 
     folder: Path
 
@@ -93,6 +133,8 @@ class OutboxTransport:
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(message.as_bytes())
+                stream.flush()
+                os.fsync(stream.fileno())
             os.replace(temp, target)
         finally:
             if os.path.exists(temp):
@@ -102,17 +144,47 @@ class OutboxTransport:
         pass
 
 
-class SmtpTransport:
-    """Send through one SMTP connection per run, opened on the first message."""
+def classify(code: int, reply: str) -> type[DeliveryError]:
+    """Return the kind of failure an SMTP reply means.
 
-    def __init__(self, settings: SmtpConfig) -> None:
-        self.settings = settings
-        self.connection: smtplib.SMTP | None = None
+    Quota and rate refusals come as 421, as enhanced status x.7.0 / x.4.5 / x.5.3 ("too many
+    messages", "daily quota"), or in the reply text; they stop the run. Other 4xx are temporary,
+    other 5xx permanent.
+    """
+    text = reply.lower()
+    enhanced = re.search(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b", reply)
+    detail = (enhanced.group(2), enhanced.group(3)) if enhanced else None
+    if code == 421 or detail in (("4", "5"), ("5", "3"), ("7", "0") if code < 500 else None):
+        return QuotaExceeded
+    if any(word in text for word in ("quota", "rate limit", "too many messages", "try again later")):
+        return QuotaExceeded
+    return TemporaryFailure if 400 <= code < 500 else PermanentFailure
+
+
+@dataclass
+class SmtpTransport:
+    """Send through one SMTP connection per run, opened on the first message.
+
+    A temporary failure is retried after each delay in ``retry_delays`` (seconds) on a fresh
+    connection; then TemporaryFailure is raised so that the caller carries the message to the
+    next run. ``max_per_minute`` spaces the messages out; 0 sends without waiting.
+    """
+
+    settings: SmtpConfig
+    max_per_minute: int = 0
+    retry_delays: tuple[float, ...] = (2.0, 10.0)
+    sleep: Callable[[float], None] = time.sleep
+    connection: smtplib.SMTP | None = field(default=None, init=False)
+    _last_send: float = field(default=0.0, init=False)
+
+    def where(self) -> str:
+        s = self.settings
+        return f"{s.host}:{s.port} ([mail.smtp] security = {s.security!r})"
 
     def connect(self) -> smtplib.SMTP:
         """Open, secure and log in; raise MailError naming the setting that is wrong."""
         s = self.settings
-        where = f"{s.host}:{s.port} ([mail.smtp] security = {s.security!r})"
+        where = self.where()
         connection: smtplib.SMTP | None = None
         try:
             connection = self._open()
@@ -134,6 +206,9 @@ class SmtpTransport:
         except MailError:
             self._abandon(connection)
             raise
+        except smtplib.SMTPResponseException as exc:
+            self._abandon(connection)
+            raise MailError(f"The SMTP server {where} refused the session: {exc.smtp_code} {_reply(exc.smtp_error)}.") from None
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon(connection)
             raise MailError(f"Cannot reach the SMTP server {where}: {exc}; check [mail.smtp] host and port.") from None
@@ -169,85 +244,97 @@ class SmtpTransport:
             except OSError:
                 pass
 
-    def send(self, message: EmailMessage) -> None: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass
-class OutboxTransport:
-    """Write each message as ``<date>-<Message-ID>.eml`` into a folder, atomically."""
-
-    folder: Path
-
-    def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(message["Message-ID"]).strip("<>"))
-        target = self.folder / f"{name}.eml"
-        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(message.as_bytes())
-            os.replace(temp, target)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-
-    def close(self) -> None:
-        pass
-
-
-class SmtpTransport:
-    """Send through one SMTP connection per run, opened on the first message."""
-
-    def __init__(self, settings: SmtpConfig) -> None:
-        self.settings = settings
-        self.connection: smtplib.SMTP | None = None
-
-    def connect(self) -> smtplib.SMTP:
+    def check(self) -> list[str]:
+        """Connect, negotiate TLS and log in without sending; return what worked, step by step."""
         s = self.settings
-        where = f"{s.host}:{s.port} ([mail.smtp] security = {s.security!r})"
-        context = ssl.create_default_context()
+        steps = [f"Connected to {s.host}:{s.port}."]
+        connection = self.connect()
         try:
+            sock = connection.sock
+            version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
             if s.security == "ssl":
-                connection: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
+                steps.append(f"Implicit TLS negotiated ({version}).")
+            elif s.security == "starttls":
+                steps.append(f"STARTTLS negotiated ({version}).")
             else:
-                connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
-            connection.ehlo()
-            if s.security == "starttls":
-                connection.starttls(context=context)
-                connection.ehlo()
-            if s.username:
-                password = s.password()
-                if not password:
-                    raise MailError(
-                        f"[mail.smtp] username is set but the environment variable {s.password_env} is empty; "
-                        f"export the SMTP password in it."
-                    )
-                connection.login(s.username, password)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailError(f"SMTP login as {s.username!r} at {where} failed: {exc.smtp_code} {_reply(exc.smtp_error)}; "
-                            f"check [mail.smtp] username and the password in {s.password_env}.") from None
-        except smtplib.SMTPNotSupportedError:
-            raise MailError(f"{where}: the server does not offer STARTTLS or AUTH; check [mail.smtp] security.") from None
-        except (ssl.SSLError, smtplib.SMTPServerDisconnected) as exc:
-            raise MailError(f"TLS with {where} failed ({exc}); port 465 usually needs \"ssl\", 587 \"starttls\".") from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"Cannot reach the SMTP server {where}: {exc}; check [mail.smtp] host and port.") from None
-        return connection
+                steps.append("No TLS ([mail.smtp] security = \"none\"): the password and e-mails travel unencrypted.")
+            steps.append(f"Logged in as {s.username!r}." if s.username else "No login ([mail.smtp] username is empty).")
+            steps.append("Nothing was sent.")
+        finally:
+            try:
+                connection.quit()
+            except (smtplib.SMTPException, OSError):
+                self._abandon(connection)
+        return steps
 
     def send(self, message: EmailMessage) -> None:
+        """Send ``message``; raise a DeliveryError subclass or MailError for a misconfiguration."""
+        self._wait_for_rate()
+        attempts = len(self.retry_delays) + 1
+        for attempt in range(attempts):
+            try:
+                self._send_once(message)
+                return
+            except TemporaryFailure as exc:
+                if attempt == attempts - 1:
+                    raise
+                delay = self.retry_delays[attempt]
+                log.warning("Temporary SMTP failure for %s (%s); retrying in %.0f s.", message["Message-ID"], exc, delay)
+                self.close()
+                self.sleep(delay)
+
+    def _wait_for_rate(self) -> None:
+        if self.max_per_minute <= 0:
+            return
+        interval = 60.0 / self.max_per_minute
+        wait = self._last_send + interval - time.monotonic()
+        if wait > 0:
+            self.sleep(wait)
+        self._last_send = time.monotonic()
+
+    def _send_once(self, message: EmailMessage) -> None:
         if self.connection is None:
             self.connection = self.connect()
-        self.connection.send_message(message)
+        try:
+            refused = self.connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = {addr: (code, _reply(reply)) for addr, (code, reply) in exc.recipients.items()}
+            code, reply = next(iter(codes.values()))
+            kind = classify(code, reply)
+            raise kind(f"every recipient was refused: {_describe(codes)}", code) from None
+        except smtplib.SMTPResponseException as exc:
+            reply = _reply(exc.smtp_error)
+            if exc.smtp_code in (530, 534, 535):
+                raise MailError(f"The SMTP server {self.where()} requires a login: {exc.smtp_code} {reply}; "
+                                f"set [mail.smtp] username and the password in {self.settings.password_env}.") from None
+            kind = classify(exc.smtp_code, reply)
+            if exc.smtp_code == 421 or isinstance(exc, smtplib.SMTPServerDisconnected):
+                self._abandon(self.connection)
+                self.connection = None
+            raise kind(f"{exc.smtp_code} {reply}", exc.smtp_code) from None
+        except smtplib.SMTPServerDisconnected as exc:
+            self._abandon(self.connection)
+            self.connection = None
+            raise TemporaryFailure(f"the server closed the connection ({exc})") from None
+        except OSError as exc:
+            self._abandon(self.connection)
+            self.connection = None
+            raise TemporaryFailure(f"network error ({exc})") from None
+        if refused:
+            log.warning("Message %s was not delivered to %s.", message["Message-ID"],
+                        _describe({a: (c, _reply(r)) for a, (c, r) in refused.items()}))
 
     def close(self) -> None:
         if self.connection is not None:
             try:
                 self.connection.quit()
-            except smtplib.SMTPException:
-                pass
+            except (smtplib.SMTPException, OSError):
+                self._abandon(self.connection)
             self.connection = None
+
+
+def _describe(codes: dict[str, tuple[int, str]]) -> str:
+    return "; ".join(f"{addr}: {code} {reply}" for addr, (code, reply) in codes.items())
 
 
 def _reply(error: bytes | str) -> str:
@@ -256,5 +343,5 @@ def _reply(error: bytes | str) -> str:
 
 def make_transport(settings: MailConfig) -> Transport:
     if settings.transport == "smtp":
-        return SmtpTransport(settings.smtp)
+        return SmtpTransport(settings.smtp, max_per_minute=settings.max_per_minute)
     return OutboxTransport(settings.outbox)

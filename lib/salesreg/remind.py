@@ -1,15 +1,23 @@
-"""Decide which reminder is due for each deal, then record and send it.
+"""Decide which reminder is due for each deal, then record, send and record again.
 
-Each deal gets at most one e-mail per run: the latest step of its ladder that is due and not
-yet recorded for its deadline. Earlier unrecorded steps are recorded as skipped, so a
-scheduler that was down sends one catch-up e-mail instead of a burst. A step is recorded as
-pending before it is sent, so a run that dies mid-send never sends the same step again.
+Each deal gets at most one reminder per run: the latest step of its ladder that is due and not
+yet settled for its deadline. Earlier unsettled steps are recorded as skipped, so a scheduler
+that was down sends one catch-up e-mail instead of a burst.
+
+Delivery protocol, per message: (1) in one transaction, record the skipped steps and claim the
+step as ``pending``; (2) hand the message to the transport; (3) record ``sent``, ``failed``
+(permanent refusal) or ``deferred`` (temporary refusal, quota, misconfiguration). Runs hold the
+job lock, so no two runs deliver at once. A run that dies between (1) and (3) leaves the step
+``pending``, and the next run sends it again with the same Message-ID: a step is never lost,
+and the one window in which it can arrive twice (the server accepted it, the process died
+before step 3) yields a duplicate that mail clients recognise by its Message-ID.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -19,23 +27,37 @@ from typing import Any
 from .config import Config
 from .deadline import ReminderStep, reminder_steps
 from .errors import MailError
-from .fields import COLUMN_BY_FIELD
-from .mail import Transport, build_message, parse_address, render
+from .mail import (
+    DeliveryError,
+    PermanentFailure,
+    QuotaExceeded,
+    Transport,
+    build_message,
+    one_line,
+    parse_address,
+    render,
+)
+from .model import TeamMember
 from .scan import Scan, ScannedDeal
 from .state import State, to_text
 from .validate import TeamIndex
 
 log = logging.getLogger(__name__)
 
+SETTLED = ("sent", "skipped", "failed")  # pending and deferred steps are sent again
+
 
 @dataclass
 class DueReminder:
+    """The step due for one deal, and who gets it."""
+
     scanned: ScannedDeal
     step: ReminderStep
     skipped: list[ReminderStep]
     message_id: str
     to: list[Address] = field(default_factory=list)
     cc: list[Address] = field(default_factory=list)
+    routed_because: str = ""  # why the reminder goes to someone other than the rep
     undeliverable: str | None = None  # why nobody can receive it
 
     @property
@@ -43,14 +65,46 @@ class DueReminder:
         assert self.scanned.deal_id is not None
         return self.scanned.deal_id
 
+    @property
+    def deadline(self) -> datetime:
+        deadline = self.scanned.deadline
+        assert deadline is not None
+        return deadline
+
+
+@dataclass
+class Delivery:
+    """One e-mail: a single deal's reminder, or a digest of several for the same recipient."""
+
+    items: list[DueReminder]
+    message_id: str
+
+    @property
+    def to(self) -> list[Address]:
+        return self.items[0].to
+
+    @property
+    def cc(self) -> list[Address]:
+        seen: dict[str, Address] = {}
+        for item in self.items:
+            for address in item.cc:
+                seen.setdefault(address.addr_spec.lower(), address)
+        primary = {address.addr_spec.lower() for address in self.to}
+        return [address for key, address in seen.items() if key not in primary]
+
+    def recipients(self) -> str:
+        return ", ".join(str(address) for address in self.to + self.cc)
+
 
 @dataclass
 class RemindResult:
     due: list[DueReminder]
     sent: int = 0
     failed: int = 0
+    deferred: int = 0
     skipped: int = 0
     undeliverable: int = 0
+    stopped: str | None = None  # why sending stopped early in this run
     messages: list[str] = field(default_factory=list)
 
 
@@ -58,6 +112,12 @@ def message_id(deal_id: str, deadline: datetime, step: str, sender: Address) -> 
     """Return the deterministic Message-ID of one step of one deadline of one deal."""
     stamp = deadline.strftime("%Y%m%dT%H%M%z")
     return f"<{deal_id}.{stamp}.{step}@{sender.domain or 'salesreg.invalid'}>"
+
+
+def digest_message_id(items: Sequence[DueReminder], sender: Address) -> str:
+    """Return a Message-ID that is the same whenever the same steps are sent together."""
+    key = "\n".join(sorted(item.message_id for item in items))
+    return f"<digest.{hashlib.sha256(key.encode()).hexdigest()[:20]}@{sender.domain or 'salesreg.invalid'}>"
 
 
 def plan_reminders(config: Config, scan: Scan, state: State) -> list[DueReminder]:
@@ -73,76 +133,134 @@ def plan_reminders(config: Config, scan: Scan, state: State) -> list[DueReminder
         if not steps:
             continue
         recorded = ledger.get((scanned.deal_id or "", to_text(deal_state.deadline)), {})
+        settled = {key for key, entry in recorded.items() if entry.status in SETTLED}
         latest = steps[-1]
-        if latest.key in recorded:
+        if latest.key in settled:
             continue
         # A "before" step that fell due before this cycle started is noise right after an update.
         if latest.kind == "before" and latest.due < deal_state.cycle_started:
             continue
-        skipped = [step for step in steps[:-1] if step.key not in recorded]
         due = DueReminder(
             scanned=scanned,
             step=latest,
-            skipped=skipped,
+            skipped=[step for step in steps[:-1] if step.key not in settled],
             message_id=message_id(scanned.deal_id or "", deal_state.deadline, latest.key, sender),
         )
-        _address(config, due, scan.team)
+        route(config, due, scan.team)
         plan.append(due)
     return plan
 
 
-def _address(config: Config, due: DueReminder, team: TeamIndex) -> None:
+def route(config: Config, due: DueReminder, team: TeamIndex) -> None:
+    """Set who receives ``due``: the rep, or a manager when the rep cannot act on it."""
     deal = due.scanned.deal
     rep = deal.rep or (team.find(deal.rep_text) if deal.rep_text else None)
-    if rep is None or not rep.email:
-        who = repr(deal.rep_text) if deal.rep_text else "no rep"
-        due.undeliverable = f"the deal has {who}, and no e-mail address for it is on the Team sheet"
+    if rep is not None and rep.active and rep.email:
+        due.to = [_address(f"{rep.name} <{rep.email}>")]
+        cc_from = config.reminders.cc_manager_from_overdue
+        if cc_from and due.step.overdue_number >= cc_from:
+            due.cc = _manager_addresses(rep, team)
         return
+
+    if rep is None:
+        reason = f"its rep {deal.rep_text!r} is not on the Team sheet" if deal.rep_text else "it has no rep"
+    elif not rep.active:
+        reason = f"its rep {rep.name} is inactive on the Team sheet"
+    else:
+        reason = f"its rep {rep.name} has no e-mail address on the Team sheet"
+    fallback = _manager_addresses(rep, team) if rep is not None else []
+    if not fallback and config.reminders.unassigned_to:
+        fallback = [_address(config.reminders.unassigned_to)]
+    if not fallback:
+        fallback = [address for member in team_managers(team) if (address := _member_address(member))]
+    if not fallback:
+        due.undeliverable = f"{reason}, and no manager with an e-mail address is on the Team sheet"
+        return
+    due.to = fallback
+    due.routed_because = reason
+
+
+def team_managers(team: TeamIndex) -> list[TeamMember]:
+    """Return the members that some other member names as Manager, in sheet order."""
+    named = {member.manager for member in team.members if member.manager}
+    managers = [member for member in team.members if any(team.find(text) is member for text in named)]
+    return managers
+
+
+def _manager_addresses(rep: TeamMember, team: TeamIndex) -> list[Address]:
+    if not rep.manager:
+        return []
+    manager = team.manager_of(rep)
+    text = f"{manager.name} <{manager.email}>" if manager and manager.email else rep.manager
     try:
-        due.to = [parse_address(f"{rep.name} <{rep.email}>")]
-    except MailError as exc:
-        due.undeliverable = str(exc)
-        return
-    cc_from = config.reminders.cc_manager_from_overdue
-    if cc_from and due.step.overdue_number >= cc_from and rep.manager:
-        manager = team.manager_of(rep)
-        text = f"{manager.name} <{manager.email}>" if manager and manager.email else rep.manager
-        try:
-            due.cc = [parse_address(text)]
-        except MailError:
-            log.warning("Manager %r of rep %r has no e-mail address; the reminder for %s is not copied.",
-                        rep.manager, rep.name, due.deal_id)
+        return [parse_address(text)]
+    except MailError:
+        log.warning("Manager %r of rep %r has no e-mail address on the Team sheet.", rep.manager, rep.name)
+        return []
 
 
-def compose(config: Config, due: DueReminder, now: datetime) -> EmailMessage:
-    """Return the reminder e-mail for ``due``, rendered in the configured locale."""
+def _member_address(member: TeamMember) -> Address | None:
+    try:
+        return parse_address(f"{member.name} <{member.email}>") if member.email else None
+    except MailError:
+        return None
+
+
+def _address(text: str) -> Address:
+    return parse_address(text)
+
+
+def group_deliveries(config: Config, plan: list[DueReminder]) -> list[Delivery]:
+    """Return one delivery per reminder, or with ``digest`` one per primary recipient."""
+    sender = parse_address(config.mail.sender)
+    deliverable = [due for due in plan if not due.undeliverable]
+    if not config.reminders.digest:
+        return [Delivery([due], due.message_id) for due in deliverable]
+    groups: dict[tuple[str, ...], list[DueReminder]] = {}
+    for due in deliverable:
+        key = tuple(sorted(address.addr_spec.lower() for address in due.to))
+        groups.setdefault(key, []).append(due)
+    return [
+        Delivery(items, items[0].message_id if len(items) == 1 else digest_message_id(items, sender))
+        for items in groups.values()
+    ]
+
+
+def compose(config: Config, delivery: Delivery, now: datetime) -> EmailMessage:
+    """Return the e-mail of ``delivery``, rendered in the configured locale."""
     locale = config.mail.locale
-    context = reminder_context(config, due)
-    subject = " ".join(render(f"{locale}/reminder.subject.txt", context).split())
+    override = config.mail.templates
+    if len(delivery.items) == 1:
+        context = reminder_context(config, delivery.items[0])
+        name = "reminder"
+    else:
+        context = digest_context(config, delivery)
+        name = "digest"
     return build_message(
         sender=parse_address(config.mail.sender),
-        to=due.to,
-        cc=due.cc,
-        subject=subject,
-        text=render(f"{locale}/reminder.txt", context),
-        html=render(f"{locale}/reminder.html", context),
-        message_id=due.message_id,
+        to=delivery.to,
+        cc=delivery.cc,
+        subject=render(f"{locale}/{name}.subject.txt", context, override),
+        text=render(f"{locale}/{name}.txt", context, override),
+        html=render(f"{locale}/{name}.html", context, override),
+        message_id=delivery.message_id,
         date_header=now,
     )
 
 
 def reminder_context(config: Config, due: DueReminder) -> dict[str, Any]:
+    """Return the template variables of one deal's reminder."""
     deal = due.scanned.deal
-    deadline = due.scanned.deadline
-    assert deadline is not None
-    local = deadline.astimezone(config.timezone)
-    minutes = abs(int((due.step.due - deadline).total_seconds() // 60))
+    local = due.deadline.astimezone(config.timezone)
+    minutes = abs(int((due.step.due - due.deadline).total_seconds() // 60))
     return {
-        "rep_name": due.to[0].display_name if due.to else (deal.rep_text or ""),
+        "rep_name": one_line(due.to[0].display_name) if due.to and not due.routed_because else one_line(deal.rep_text or ""),
+        "recipient_name": one_line(due.to[0].display_name or due.to[0].addr_spec) if due.to else "",
+        "routed_because": due.routed_because,
         "deal": {
             "deal_id": due.deal_id,
-            "title": deal.title or "",
-            "customer": deal.customer or "",
+            "title": one_line(deal.title or ""),
+            "customer": one_line(deal.customer or ""),
             "stage": deal.stage or "",
             "expected_close": deal.expected_close.isoformat() if deal.expected_close else "",
             "row": deal.row,
@@ -152,81 +270,134 @@ def reminder_context(config: Config, due: DueReminder) -> dict[str, Any]:
         "problems": [problem.cell_text() for problem in deal.problems],
         "missing": [config.register.headers[name] for name in deal.missing_information()],
         "register": config.register.path.name,
+        "register_link": config.mail.register_link,
         "sheet": config.register.sheet,
         "cc_manager": bool(due.cc),
     }
 
 
+def digest_context(config: Config, delivery: Delivery) -> dict[str, Any]:
+    """Return the template variables of a digest listing several deals."""
+    items = [reminder_context(config, due) for due in delivery.items]
+    first = delivery.to[0]
+    return {
+        "recipient_name": one_line(first.display_name or first.addr_spec),
+        "items": items,
+        "overdue": sum(1 for item in items if not item["step"]["before"]),
+        "register": config.register.path.name,
+        "register_link": config.mail.register_link,
+        "sheet": config.register.sheet,
+        "cc_manager": bool(delivery.cc),
+    }
+
+
 def send_reminders(config: Config, plan: list[DueReminder], state: State, transport: Transport, now: datetime) -> RemindResult:
-    """Record each due step, send it, and record the result; return the counts."""
+    """Record, send and record again every due reminder; return the counts.
+
+    Raises MailError (after recording the message as deferred) when the transport is
+    misconfigured, so the run stops once with one clear message.
+    """
     result = RemindResult(due=plan)
+    for due in plan:
+        if due.undeliverable:
+            result.undeliverable += 1
+            text = f"Row {due.scanned.deal.row}: reminder {due.step.key} for {due.deal_id} not sent: {due.undeliverable}."
+            result.messages.append(text)
+            log.error(text)
     try:
-        for due in plan:
-            _send_one(config, due, state, transport, now, result)
+        for delivery in group_deliveries(config, plan):
+            if not _deliver(config, delivery, state, transport, now, result):
+                break
     finally:
         transport.close()
     return result
 
 
-def _send_one(config: Config, due: DueReminder, state: State, transport: Transport, now: datetime, result: RemindResult) -> None:
-    deadline = due.scanned.deadline
-    assert deadline is not None and due.scanned.state is not None
-    if due.undeliverable:
-        result.undeliverable += 1
-        text = f"Row {due.scanned.deal.row}: reminder {due.step.key} for {due.deal_id} not sent: {due.undeliverable}."
-        result.messages.append(text)
-        log.error(text)
-        return
-
-    cycle = due.scanned.state.cycle
-    recipients = ", ".join(str(a) for a in due.to + due.cc)
-    try:
-        with state.transaction() as db:
-            for step in due.skipped:
-                db.execute(
-                    "INSERT OR IGNORE INTO reminders VALUES (?, ?, ?, ?, 'skipped', ?, NULL, NULL, ?, ?)",
-                    (due.deal_id, to_text(deadline), step.key, cycle, to_text(step.due), to_text(now), f"superseded by {due.step.key}"),
-                )
-            db.execute(
-                "INSERT INTO reminders VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, NULL)",
-                (due.deal_id, to_text(deadline), due.step.key, cycle, to_text(due.step.due), due.message_id, recipients, to_text(now)),
-            )
-    except sqlite3.IntegrityError:
-        log.info("Reminder %s for %s was already recorded by another run; not sent again.", due.step.key, due.deal_id)
-        return
-    result.skipped += len(due.skipped)
-
-    message = compose(config, due, now)
+def _deliver(config: Config, delivery: Delivery, state: State, transport: Transport, now: datetime, result: RemindResult) -> bool:
+    """Send one delivery; return False when sending must stop for this run."""
+    delivery.items = _claim(state, delivery, now, result)
+    if not delivery.items:
+        return True
+    message = compose(config, delivery, now)
+    deals = ", ".join(f"{item.deal_id} {item.step.key}" for item in delivery.items)
     try:
         transport.send(message)
     except MailError:
-        _finish(state, due, deadline, "failed", "transport not usable")
+        _finish(state, delivery, "deferred", "stopped: mail settings need fixing")
         raise
-    except Exception as exc:  # noqa: BLE001 - any delivery error fails this message only
-        result.failed += 1
-        _finish(state, due, deadline, "failed", f"{exc.__class__.__name__}: {exc}")
-        text = f"Reminder {due.step.key} for {due.deal_id} to {recipients} failed: {exc}"
+    except QuotaExceeded as exc:
+        _finish(state, delivery, "deferred", f"quota or rate limit: {exc}")
+        result.deferred += len(delivery.items)
+        result.stopped = f"the server refused more e-mails for now ({exc}); the rest stay due for the next run"
+        log.error("Reminder %s (%s) to %s deferred, sending stopped: %s", delivery.message_id, deals, delivery.recipients(), exc)
+        return False
+    except PermanentFailure as exc:
+        _finish(state, delivery, "failed", str(exc))
+        result.failed += len(delivery.items)
+        text = f"Reminder {delivery.message_id} ({deals}) to {delivery.recipients()} failed permanently: {exc}"
         result.messages.append(text)
         log.error(text)
-        return
-    _finish(state, due, deadline, "sent", None)
-    result.sent += 1
-    log.info("Sent reminder %s for %s to %s (%s).", due.step.key, due.deal_id, recipients, due.message_id)
+        return True
+    except DeliveryError as exc:
+        _finish(state, delivery, "deferred", str(exc))
+        result.deferred += len(delivery.items)
+        text = f"Reminder {delivery.message_id} ({deals}) to {delivery.recipients()} deferred to the next run: {exc}"
+        result.messages.append(text)
+        log.warning(text)
+        return True
+    _finish(state, delivery, "sent", None)
+    result.sent += len(delivery.items)
+    log.info("Sent reminder %s (%s) to %s.", delivery.message_id, deals, delivery.recipients())
+    return True
 
 
-def _finish(state: State, due: DueReminder, deadline: datetime, status: str, detail: str | None) -> None:
+def _claim(state: State, delivery: Delivery, now: datetime, result: RemindResult) -> list[DueReminder]:
+    """Record skipped steps and claim each item's step as pending; return the items claimed."""
+    claimed: list[DueReminder] = []
     with state.transaction() as db:
-        db.execute(
-            "UPDATE reminders SET status = ?, detail = ? WHERE deal_id = ? AND deadline = ? AND step = ?",
-            (status, detail, due.deal_id, to_text(deadline), due.step.key),
-        )
+        for item in delivery.items:
+            deadline, cycle = to_text(item.deadline), item.scanned.state.cycle if item.scanned.state else 0
+            for step in item.skipped:
+                db.execute(
+                    """INSERT INTO reminders VALUES (?, ?, ?, ?, 'skipped', ?, NULL, NULL, ?, ?)
+                       ON CONFLICT (deal_id, deadline, step) DO UPDATE SET status = 'skipped',
+                         recorded_at = excluded.recorded_at, detail = excluded.detail
+                       WHERE reminders.status IN ('pending', 'deferred')""",
+                    (item.deal_id, deadline, step.key, cycle, to_text(step.due), to_text(now), f"superseded by {item.step.key}"),
+                )
+                result.skipped += 1
+            cursor = db.execute(
+                """INSERT INTO reminders VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, NULL)
+                   ON CONFLICT (deal_id, deadline, step) DO UPDATE SET status = 'pending',
+                     message_id = excluded.message_id, recipients = excluded.recipients,
+                     recorded_at = excluded.recorded_at
+                   WHERE reminders.status IN ('pending', 'deferred')""",
+                (item.deal_id, deadline, item.step.key, cycle, to_text(item.step.due), delivery.message_id,
+                 delivery.recipients(), to_text(now)),
+            )
+            if cursor.rowcount == 1:
+                claimed.append(item)
+            else:
+                log.info("Reminder %s for %s is already settled; not sent again.", item.step.key, item.deal_id)
+    return claimed
+
+
+def _finish(state: State, delivery: Delivery, status: str, detail: str | None) -> None:
+    with state.transaction() as db:
+        for item in delivery.items:
+            db.execute(
+                "UPDATE reminders SET status = ?, detail = ? WHERE deal_id = ? AND deadline = ? AND step = ?",
+                (status, detail, item.deal_id, to_text(item.deadline), item.step.key),
+            )
 
 
 def describe(due: DueReminder) -> str:
     """Return one line for the report and for --dry-run."""
     deal = due.scanned.deal
-    to = ", ".join(str(a) for a in due.to) or "(nobody)"
+    if due.undeliverable:
+        return f"{due.deal_id} (row {deal.row}): {due.step.key} to nobody: {due.undeliverable}"
+    to = ", ".join(str(a) for a in due.to)
     cc = f", cc {', '.join(str(a) for a in due.cc)}" if due.cc else ""
+    routed = f" (because {due.routed_because})" if due.routed_because else ""
     skipped = f"; skips {', '.join(s.key for s in due.skipped)}" if due.skipped else ""
-    header = COLUMN_BY_FIELD["title"].header
-    return f"{due.deal_id} (row {deal.row}, {header} {deal.title!r}): {due.step.key} to {to}{cc}{skipped}"
+    return f"{due.deal_id} (row {deal.row}, {one_line(deal.title or '')!r}): {due.step.key} to {to}{cc}{routed}{skipped}"

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS reminders (
     deadline TEXT NOT NULL,
     step TEXT NOT NULL,
     cycle INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'skipped', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'skipped', 'failed', 'deferred')),
     due TEXT NOT NULL,
     message_id TEXT,
     recipients TEXT,

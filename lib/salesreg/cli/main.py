@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, SalesregError
-from . import demo, init, remind, summary, sync, validate
+from . import demo, init, remind, status, summary, sync, validate
 
 EXIT_CODES_HELP = """\b
 Exit status:
@@ -74,5 +74,5 @@ def main(ctx: click.Context, config_path: Path, verbose: int, quiet: int, log_fi
     ctx.obj = {"config_path": config_path, "quiet": quiet > 0}
 
 
-for command in (init.command, validate.command, sync.command, remind.command, summary.command, demo.command):
+for command in (init.command, validate.command, sync.command, remind.command, status.command, summary.command, demo.command):
     main.add_command(command)

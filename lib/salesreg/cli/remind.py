@@ -6,35 +6,49 @@ import click
 
 from ..errors import ExitCode
 from ..jobs import run_remind
+from ..mail import SmtpTransport
 from ..remind import describe
-from .options import report, dry_run_option, load, now_option, resolve_now
+from .options import dry_run_option, load, now_option, report, resolve_now
 
 
 @click.command("remind")
 @now_option
 @dry_run_option
+@click.option("--check-smtp", is_flag=True, help="Only connect to [mail.smtp], negotiate TLS and log in; send nothing.")
 @click.pass_context
-def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
+def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp: bool) -> None:
     """Send each deal's due reminder: at most one e-mail per deal per run.
 
     The ladder comes from [reminders]; steps that were missed while no run happened are
-    recorded as skipped, and only the latest due step is sent. Exits with 1 when an
-    e-mail failed or had nobody to go to.
+    recorded as skipped, and only the latest due step is sent. Exits with 1 when an e-mail
+    failed, was deferred to the next run, or had nobody to go to.
     """
     config = load(ctx)
+    if check_smtp:
+        if config.mail.transport != "smtp":
+            report(ctx, f"[mail] transport is {config.mail.transport!r}: e-mails are written to {config.mail.outbox}; no SMTP to check.")
+            return
+        for line in SmtpTransport(config.mail.smtp).check():
+            report(ctx, line)
+        return
+
     run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run)
-    where = "outbox " + str(config.mail.outbox) if config.mail.transport == "outbox" else f"SMTP {config.mail.smtp.host}"
+    where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {config.mail.smtp.host}"
     if dry_run:
-        report(ctx, f"Would send {len(run.plan)} reminders through {where}:")
+        report(ctx, f"Would send {sum(1 for due in run.plan if not due.undeliverable)} reminders through {where}:")
         for due in run.plan:
             report(ctx, f"  {describe(due)}")
         return
     result = run.result
     assert result is not None
-    report(ctx, 
-        f"Sent {result.sent} reminders through {where}; {result.failed} failed, "
-        f"{result.undeliverable} had no recipient, {result.skipped} earlier steps skipped."
+    report(
+        ctx,
+        f"Sent {result.sent} reminders through {where}; {result.failed} failed, {result.deferred} deferred "
+        f"to the next run, {result.undeliverable} had no recipient, {result.skipped} earlier steps skipped.",
     )
+    if result.stopped:
+        report(ctx, f"Sending stopped: {result.stopped}.")
     for line in result.messages:
         report(ctx, f"  {line}")
-    ctx.exit(int(ExitCode.PROBLEMS if result.failed or result.undeliverable else ExitCode.OK))
+    problems = result.failed or result.deferred or result.undeliverable
+    ctx.exit(int(ExitCode.PROBLEMS if problems else ExitCode.OK))
