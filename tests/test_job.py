@@ -198,7 +198,7 @@ def test_dry_run_changes_nothing(register: Path, run_cli) -> None:
 def test_remind_dry_run_sends_nothing(register: Path, run_cli) -> None:
     run_cli("sync", "--now", "2026-06-20T09:00")
     result = run_cli("remind", "--dry-run", "--now", "2026-06-30T17:05")
-    assert "Would send 1 reminders" in result.output
+    assert "Would send 1 reminder through" in result.output
     assert "D-000001" in result.output
     assert outbox(register) == []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -67,24 +67,36 @@ class DemoRun:
 
 
 def build_demo(folder: Path, now: datetime, locale: str = "en") -> DemoRun:
-    """Create the demo in ``folder`` (which must not hold a register yet) and run the whole job."""
+    """Create the demo in ``folder`` (which must not hold a register yet) and run the whole job.
+
+    The story: the register is first synced four weeks before ``now``; reps update a third of
+    their open deals every four days, but every fourth open deal is never updated again;
+    ``remind`` runs every other afternoon, and everything runs once more at ``now``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     config_text = files("salesreg").joinpath("resources/config.toml").read_text("utf-8")
     config_text = config_text.replace('locale = "en"', f'locale = "{locale}"')
     (folder / "config.toml").write_text(config_text, "utf-8")
     config = load_config(folder / "config.toml")
+    zone = config.timezone
 
-    start = now - timedelta(days=21)
-    edits = now - timedelta(days=3)
     rng = random.Random(20260401)
-    rows = demo_deals(rng, now.astimezone(config.timezone).date())
+    rows = demo_deals(rng, now.astimezone(zone).date())
     write_demo_register(config.register.path, rows)
 
+    start = now - timedelta(days=28)
     first_sync = run_sync(config, start)
-    reminders = [run_remind(config, start + timedelta(days=12))]
-    apply_rep_edits(config.register.path, rng, edits.astimezone(config.timezone).date())
-    run_sync(config, edits)
-    reminders.append(run_remind(config, edits))
+    waves = {now - timedelta(days=days): index % 3 for index, days in enumerate((24, 20, 16, 12, 8, 4))}
+    reminders: list[RemindRun] = []
+    afternoon = datetime.combine(start.astimezone(zone).date(), time(17, 30), tzinfo=zone)
+    while afternoon < now:
+        for wave_time, remainder in list(waves.items()):
+            if wave_time <= afternoon:
+                apply_rep_edits(config.register.path, rng, wave_time.astimezone(zone).date(), remainder)
+                run_sync(config, wave_time)
+                del waves[wave_time]
+        reminders.append(run_remind(config, afternoon))
+        afternoon += timedelta(days=2)
     final_sync = run_sync(config, now)
     reminders.append(run_remind(config, now))
     summary = run_summary(config, now)
@@ -161,15 +173,15 @@ def write_demo_register(path: Path, deals: list[dict[str, Any]]) -> None:
     workbook.save(path)
 
 
-def apply_rep_edits(path: Path, rng: random.Random, today: date) -> None:
-    """Change some rows the way reps do between two syncs: some properly, some not."""
+def apply_rep_edits(path: Path, rng: random.Random, today: date, wave: int) -> None:
+    """Update one wave of open deals properly, the way reps do between two syncs."""
     workbook = openpyxl.load_workbook(path)
     sheet = workbook["Deals"]
     positions = {column.field: index for index, column in enumerate(COLUMNS, start=1)}
+    stale = {30, 31, 32, 33, 34}  # the rows with mistakes stay as they are
     for number in range(18, 60):
-        if number % 3 != 0 and number not in (30, 31, 32, 33, 34):
-            value = f"Follow-up meeting on {today + timedelta(days=rng.randrange(3, 10))}"
-            sheet.cell(row=2 + number, column=positions["next_step"], value=value)
-    # An improper update: a new next step, but the expected close stays in the past.
-    sheet.cell(row=2 + 30, column=positions["next_step"], value="Waiting for the customer")
+        if number % 4 == 3 or number in stale or number % 3 != wave:
+            continue  # every fourth open deal is never updated again
+        value = f"Follow-up meeting on {today + timedelta(days=rng.randrange(3, 10))}"
+        sheet.cell(row=2 + number, column=positions["next_step"], value=value)
     workbook.save(path)

@@ -34,14 +34,27 @@ LOCK_TIMEOUT_SECONDS = 120
 
 
 @contextmanager
-def job_lock(config: Config) -> Iterator[None]:
-    """Keep two salesreg jobs from changing the same state and register at once."""
+def job_lock(config: Config, dry_run: bool = False) -> Iterator[None]:
+    """Keep two salesreg jobs from changing the same state and register at once.
+
+    A dry run changes nothing, so it takes no lock and leaves no lock file behind.
+    """
+    if dry_run:
+        yield
+        return
     lock_path = config.state_path.with_name(config.state_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(lock_path), timeout=LOCK_TIMEOUT_SECONDS)
     try:
-        with lock:
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            log.warning("Another salesreg job holds %s; waiting up to %d s for it to finish.", lock_path, LOCK_TIMEOUT_SECONDS)
+            lock.acquire()
+        try:
             yield
+        finally:
+            lock.release()
     except filelock.Timeout:
         raise WorkbookBusy(
             f"Another salesreg job has held {lock_path} for {LOCK_TIMEOUT_SECONDS} s; nothing was done. "
@@ -106,7 +119,7 @@ def run_sync(config: Config, now: datetime, dry_run: bool = False) -> SyncResult
     """Scan the register, write new IDs and computed columns, and store the new state."""
     log.info("sync started as of %s%s.", now.isoformat(), " (dry run)" if dry_run else "")
     check_not_busy(config.register.path)
-    with job_lock(config), open_state(config, dry_run) as state:
+    with job_lock(config, dry_run), open_state(config, dry_run) as state:
         snapshot = read_register(config)
         scan = scan_register(config, snapshot, state, now, assign_ids=True)
         changes = plan_changes(config, snapshot, scan, state.sent_in_cycle())
@@ -138,6 +151,7 @@ class RemindRun:
             counts |= {
                 "sent": self.result.sent,
                 "failed": self.result.failed,
+                "deferred": self.result.deferred,
                 "skipped": self.result.skipped,
                 "undeliverable": self.result.undeliverable,
             }
@@ -147,7 +161,7 @@ class RemindRun:
 def run_remind(config: Config, now: datetime, dry_run: bool = False, transport: Transport | None = None) -> RemindRun:
     """Scan the register (reading only), then send each deal's due reminder."""
     log.info("remind started as of %s%s.", now.isoformat(), " (dry run)" if dry_run else "")
-    with job_lock(config), open_state(config, dry_run) as state:
+    with job_lock(config, dry_run), open_state(config, dry_run) as state:
         snapshot = read_register(config)
         scan = scan_register(config, snapshot, state, now, assign_ids=False)
         if not dry_run:
@@ -160,6 +174,8 @@ def run_remind(config: Config, now: datetime, dry_run: bool = False, transport: 
         result = send_reminders(config, plan, state, transport or make_transport(config.mail), now)
         run = RemindRun(scan, plan, result)
         state.record_run("remind", now, datetime.now(tz=now.tzinfo), run.counts)
+    for notice in scan.notices:
+        log.warning(notice)
     untracked = scan.count("untracked")
     if untracked:
         log.warning("%d rows have no Deal ID yet and get no reminders until `salesreg sync` assigns one.", untracked)

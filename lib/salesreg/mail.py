@@ -55,6 +55,10 @@ class QuotaExceeded(DeliveryError):
     """A rate limit or sending quota refusal: stop sending for this run."""
 
 
+class ServerUnavailable(DeliveryError):
+    """The server cannot be reached right now: stop sending for this run, try again next run."""
+
+
 @lru_cache(maxsize=8)
 def _environment(override: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("salesreg", "templates")]
@@ -135,6 +139,8 @@ class OutboxTransport:
                 stream.write(message.as_bytes())
                 stream.flush()
                 os.fsync(stream.fileno())
+            # mkstemp creates the file for its owner only; outbox files are for whoever reads the folder.
+            os.chmod(temp, 0o666 & ~_umask())
             os.replace(temp, target)
         finally:
             if os.path.exists(temp):
@@ -142,6 +148,12 @@ class OutboxTransport:
 
     def close(self) -> None:
         pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def classify(code: int, reply: str) -> type[DeliveryError]:
@@ -211,7 +223,8 @@ class SmtpTransport:
             raise MailError(f"The SMTP server {where} refused the session: {exc.smtp_code} {_reply(exc.smtp_error)}.") from None
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon(connection)
-            raise MailError(f"Cannot reach the SMTP server {where}: {exc}; check [mail.smtp] host and port.") from None
+            raise ServerUnavailable(f"Cannot reach the SMTP server {where}: {exc}; check [mail.smtp] host and port, "
+                                    f"or whether the server is down.") from None
         return connection
 
     def _open(self) -> smtplib.SMTP:

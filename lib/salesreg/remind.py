@@ -16,6 +16,7 @@ before step 3) yields a duplicate that mail clients recognise by its Message-ID.
 from __future__ import annotations
 
 import hashlib
+import math
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .mail import (
     DeliveryError,
     PermanentFailure,
     QuotaExceeded,
+    ServerUnavailable,
     Transport,
     build_message,
     one_line,
@@ -231,10 +233,10 @@ def compose(config: Config, delivery: Delivery, now: datetime) -> EmailMessage:
     locale = config.mail.locale
     override = config.mail.templates
     if len(delivery.items) == 1:
-        context = reminder_context(config, delivery.items[0])
+        context = reminder_context(config, delivery.items[0], now)
         name = "reminder"
     else:
-        context = digest_context(config, delivery)
+        context = digest_context(config, delivery, now)
         name = "digest"
     return build_message(
         sender=parse_address(config.mail.sender),
@@ -248,11 +250,36 @@ def compose(config: Config, delivery: Delivery, now: datetime) -> EmailMessage:
     )
 
 
-def reminder_context(config: Config, due: DueReminder) -> dict[str, Any]:
-    """Return the template variables of one deal's reminder."""
+def time_left(deadline: datetime, now: datetime) -> dict[str, Any]:
+    """Return how long until (``before``) or since the deadline, in the unit a person would say.
+
+    Before the deadline the amount is rounded (55 minutes is "an hour"); after it, rounded
+    down (2 days and 1 hour is "2 days overdue").
+    """
+    before = now < deadline
+    seconds = abs((deadline - now).total_seconds())
+    if before:
+        if seconds >= 20 * 3600:
+            unit, amount = "day", max(1, round(seconds / 86400))
+        elif seconds >= 50 * 60:
+            unit, amount = "hour", max(1, round(seconds / 3600))
+        else:
+            unit, amount = "minute", max(1, math.ceil(seconds / 60))
+    elif seconds >= 86400:
+        unit, amount = "day", int(seconds // 86400)
+    elif seconds >= 3600:
+        unit, amount = "hour", int(seconds // 3600)
+    else:
+        unit, amount = "minute", max(1, int(seconds // 60))
+    return {"before": before, "unit": unit, "amount": amount}
+
+
+def reminder_context(config: Config, due: DueReminder, now: datetime) -> dict[str, Any]:
+    """Return the template variables of one deal's reminder sent at ``now``."""
     deal = due.scanned.deal
     local = due.deadline.astimezone(config.timezone)
-    minutes = abs(int((due.step.due - due.deadline).total_seconds() // 60))
+    problem_headers = {problem.header for problem in deal.problems}
+    missing = [config.register.headers[name] for name in deal.missing_information()]
     return {
         "rep_name": one_line(due.to[0].display_name) if due.to and not due.routed_because else one_line(deal.rep_text or ""),
         "recipient_name": one_line(due.to[0].display_name or due.to[0].addr_spec) if due.to else "",
@@ -266,9 +293,9 @@ def reminder_context(config: Config, due: DueReminder) -> dict[str, Any]:
             "row": deal.row,
         },
         "deadline": local.strftime("%Y-%m-%d %H:%M") + f" ({config.timezone.key})",
-        "step": {"key": due.step.key, "before": due.step.kind == "before", "minutes": minutes},
+        "step": {"key": due.step.key} | time_left(due.deadline, now),
         "problems": [problem.cell_text() for problem in deal.problems],
-        "missing": [config.register.headers[name] for name in deal.missing_information()],
+        "missing": [header for header in missing if header not in problem_headers],
         "register": config.register.path.name,
         "register_link": config.mail.register_link,
         "sheet": config.register.sheet,
@@ -276,9 +303,9 @@ def reminder_context(config: Config, due: DueReminder) -> dict[str, Any]:
     }
 
 
-def digest_context(config: Config, delivery: Delivery) -> dict[str, Any]:
+def digest_context(config: Config, delivery: Delivery, now: datetime) -> dict[str, Any]:
     """Return the template variables of a digest listing several deals."""
-    items = [reminder_context(config, due) for due in delivery.items]
+    items = [reminder_context(config, due, now) for due in delivery.items]
     first = delivery.to[0]
     return {
         "recipient_name": one_line(first.display_name or first.addr_spec),
@@ -325,10 +352,13 @@ def _deliver(config: Config, delivery: Delivery, state: State, transport: Transp
     except MailError:
         _finish(state, delivery, "deferred", "stopped: mail settings need fixing")
         raise
-    except QuotaExceeded as exc:
-        _finish(state, delivery, "deferred", f"quota or rate limit: {exc}")
+    except (QuotaExceeded, ServerUnavailable) as exc:
+        _finish(state, delivery, "deferred", str(exc))
         result.deferred += len(delivery.items)
-        result.stopped = f"the server refused more e-mails for now ({exc}); the rest stay due for the next run"
+        if isinstance(exc, QuotaExceeded):
+            result.stopped = f"the server refused more e-mails for now ({exc}); the rest stay due for the next run"
+        else:
+            result.stopped = f"{exc}; the reminders stay due for the next run"
         log.error("Reminder %s (%s) to %s deferred, sending stopped: %s", delivery.message_id, deals, delivery.recipients(), exc)
         return False
     except PermanentFailure as exc:

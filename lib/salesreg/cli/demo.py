@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -32,16 +33,17 @@ def command(folder: Path, now_text: str | None, locale: str) -> None:
     if now.tzinfo is None:
         now = now.replace(tzinfo=zone)
     run = build_demo(folder, now, locale)
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0].endswith("salesreg") else Path("salesreg")
     config = run.config
-    sent = sum(r.result.sent for r in run.reminders if r.result)
     emails = sorted(config.mail.outbox.glob("*.eml"))
     final = run.final_sync.counts
     click.echo(f"Demo built in {folder} as of {now.isoformat(timespec='minutes')}:")
     click.echo(f"  register   {config.register.path}  ({final['rows']} deals, {final['rows_with_problems']} with problems)")
     click.echo(f"  state      {config.state_path}")
-    click.echo(f"  outbox     {config.mail.outbox}  ({len(emails)} e-mails; {sent} sent in this demo)")
+    click.echo(f"  outbox     {config.mail.outbox}  ({len(emails)} reminder e-mails from {len(run.reminders)} remind runs)")
     click.echo(f"  summary    {run.summary.path}")
     click.echo("Open the register and the summary in Excel or LibreOffice, or read an e-mail:")
     if emails:
         click.echo(f"  less {emails[-1]}")
-    click.echo(f"Try: salesreg --config {folder / 'config.toml'} remind --dry-run")
+    click.echo(f"Try: {program} --config {folder / 'config.toml'} status D-000019")
+    click.echo(f"     {program} --config {folder / 'config.toml'} remind --dry-run")

@@ -43,9 +43,13 @@ def configure_logging(verbose: int, quiet: int, log_file: Path | None) -> None:
     stderr.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root.addHandler(stderr)
     if log_file:
-        handler = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise click.BadParameter(f"{log_file} cannot be opened for appending: {exc.strerror}.", param_hint="--log-file")
         handler.setLevel(logging.INFO)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        # ISO 8601 with the machine's UTC offset, so log lines compare with the "as of" times they print.
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
         root.addHandler(handler)
 
 

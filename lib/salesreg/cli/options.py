@@ -54,3 +54,8 @@ def report(ctx: click.Context, text: str) -> None:
     """Print a line of the command's report unless -q was given."""
     if not ctx.find_root().obj.get("quiet"):
         click.echo(text)
+
+
+def plural(count: int, noun: str) -> str:
+    """Return ``"1 deal"`` or ``"3 deals"``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -6,9 +6,10 @@ import click
 
 from ..errors import ExitCode
 from ..jobs import run_remind
-from ..mail import SmtpTransport
+from ..errors import MailError
+from ..mail import DeliveryError, SmtpTransport
 from ..remind import describe
-from .options import dry_run_option, load, now_option, report, resolve_now
+from .options import dry_run_option, load, now_option, plural, report, resolve_now
 
 
 @click.command("remind")
@@ -28,14 +29,22 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
         if config.mail.transport != "smtp":
             report(ctx, f"[mail] transport is {config.mail.transport!r}: e-mails are written to {config.mail.outbox}; no SMTP to check.")
             return
-        for line in SmtpTransport(config.mail.smtp).check():
+        try:
+            lines = SmtpTransport(config.mail.smtp).check()
+        except DeliveryError as exc:
+            raise MailError(str(exc)) from None
+        for line in lines:
             report(ctx, line)
         return
 
     run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run)
-    where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {config.mail.smtp.host}"
+    smtp = config.mail.smtp
+    where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {smtp.host}:{smtp.port}"
+    for notice in run.scan.notices:
+        report(ctx, f"Note: {notice}")
     if dry_run:
-        report(ctx, f"Would send {sum(1 for due in run.plan if not due.undeliverable)} reminders through {where}:")
+        count = sum(1 for due in run.plan if not due.undeliverable)
+        report(ctx, f"Would send {plural(count, 'reminder')} through {where}" + (":" if run.plan else "."))
         for due in run.plan:
             report(ctx, f"  {describe(due)}")
         return
@@ -43,8 +52,8 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
     assert result is not None
     report(
         ctx,
-        f"Sent {result.sent} reminders through {where}; {result.failed} failed, {result.deferred} deferred "
-        f"to the next run, {result.undeliverable} had no recipient, {result.skipped} earlier steps skipped.",
+        f"Sent {plural(result.sent, 'reminder')} through {where}; {result.failed} failed, {result.deferred} deferred "
+        f"to the next run, {result.undeliverable} had no recipient, {plural(result.skipped, 'earlier step')} skipped.",
     )
     if result.stopped:
         report(ctx, f"Sending stopped: {result.stopped}.")
