@@ -18,6 +18,12 @@ demo: $(STAMP)
 	rm -rf demo
 	$(BIN)/salesreg demo demo
 
+# The CRM example: import examples/data into ./example-crm and run sync, remind and summary.
+.PHONY: example
+example: $(STAMP)
+	rm -rf example-crm
+	$(BIN)/python examples/run_crm_example.py example-crm
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -25,4 +31,4 @@ template: $(STAMP)
 	$(BIN)/python scripts/build_template.py
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .hypothesis
+	rm -rf $(VENV) demo example-crm .pytest_cache .hypothesis

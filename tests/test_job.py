@@ -235,7 +235,7 @@ def test_missing_header_named(tmp_path: Path, run_cli) -> None:
     workbook.save(config.register.path)
     result = run_cli("sync", "--now", "2026-06-20T09:00")
     assert result.exit_code == 2
-    assert "lacks the header(s) 'Stage'" in result.output
+    assert "lacks the header 'Stage'" in result.output
 
 
 def test_missing_sheet_named(tmp_path: Path, run_cli) -> None:
@@ -276,5 +276,5 @@ def test_init_refuses_to_overwrite(register: Path, run_cli) -> None:
     before = (register / "register.xlsx").read_bytes()
     result = run_cli("init", str(register))
     assert result.exit_code == 2
-    assert "already exist" in result.output
+    assert "already; nothing was created" in result.output
     assert (register / "register.xlsx").read_bytes() == before

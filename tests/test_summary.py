@@ -1,17 +1,21 @@
 """The managers' summary: figures worked out by hand, and the written workbook read back.
 
-The register below, in fiscal year April 2026 - March 2027, as of 2026-06-01 09:00 Tokyo time:
+The register below, in fiscal year April 2026 - March 2027, as of 2026-06-01 09:00 Tokyo time.
+A Won or Lost deal closed on its Expected close.
 
-| deal | rep  | stage    | outcome | rank | monthly price, months   | fiscal-period sales |
-|------|------|----------|---------|------|-------------------------|---------------------|
-| D-1  | Aoki | Lead     | open    | A    | 100,000 from 2026-10    | 600,000             |
-| D-2  | Aoki | Proposal | open    | B    | 50,000, 2026-07 for 3   | 150,000             |
-| D-3  | Baba | Proposal | open    | -    | 30,000, 2026-05 for 3   | 90,000              |
-| D-4  | Baba | Closing  | Won     | A    | 20,000, 2026-05 for 6   | 120,000             |
-| D-5  | Aoki | Closing  | Lost    | -    | 80,000 from 2026-09     | 560,000             |
-| D-6  | Baba | Lead     | Lost    | -    | 10,000, 2026-08 for 2   | 20,000              |
+| deal | rep  | stage    | outcome | closed on  | rank | monthly price, months   | fiscal-period sales |
+|------|------|----------|---------|------------|------|-------------------------|---------------------|
+| D-1  | Aoki | Lead     | open    |            | A    | 100,000 from 2026-10    | 600,000             |
+| D-2  | Aoki | Proposal | open    |            | B    | 50,000, 2026-07 for 3   | 150,000             |
+| D-3  | Baba | Proposal | open    |            | -    | 30,000, 2026-05 for 3   | 90,000              |
+| D-4  | Baba | Closing  | Won     | 2026-05-15 | A    | 20,000, 2026-05 for 6   | 120,000             |
+| D-5  | Aoki | Closing  | Lost    | 2026-05-20 | -    | 80,000 from 2026-09     | 560,000             |
+| D-6  | Baba | Lead     | Lost    | 2026-04-30 | -    | 10,000, 2026-08 for 2   | 20,000              |
+| D-7  | Aoki | Closing  | Won     | 2026-03-20 | A    | 10,000, 2027-01 for 3   | 30,000              |
 
-Chen is an active rep with no deals. No open or won deal bills in April 2026.
+D-7 was won in the previous fiscal year: it bills in this year's forecast, but it is not won
+"this fiscal year" and does not count in the win rate. Chen is an active rep with no deals.
+No open or won deal bills in April 2026.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import xlsxwriter.workbook
 
 from salesreg.errors import SalesregError
 from salesreg.fiscal import FiscalYear, Month, fiscal_year_of
-from salesreg.summary import summary_tables, write_summary
+from salesreg.summary import format_summary, summary_tables, write_summary
 from salesreg.summary_data import HistoryEntry, SummaryData, SummaryDeal
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -84,6 +88,8 @@ def deal(deal_id: str, row: int, **fields: object) -> SummaryDeal:
         "missing_info": (),
     }
     values.update(fields)
+    # As salesreg.jobs does: a Won or Lost deal closed on its Expected close.
+    values.setdefault("closed_on", values["expected_close"] if values["outcome"] else None)
     return SummaryDeal(**values)  # type: ignore[arg-type]
 
 
@@ -133,17 +139,19 @@ DEALS = (
         5,
         rep="Baba",
         stage="Closing",
+        expected_close=date(2026, 5, 15),
         outcome="Won",
         outcome_reason="Price",
         expectation="A",
         fy_sales=Decimal(120_000),
-        weighted_sales=Decimal(96_000),
+        weighted_sales=Decimal(120_000),
         monthly=billing("2026-05", 20_000, 6),
     ),
     deal(
         "D-5",
         6,
         stage="Closing",
+        expected_close=date(2026, 5, 20),
         outcome="Lost",
         outcome_reason="Price",
         reviewed_on=date(2026, 5, 20),
@@ -156,33 +164,58 @@ DEALS = (
         7,
         rep="Baba",
         stage="Lead",
+        expected_close=date(2026, 4, 30),
         outcome="Lost",
         outcome_reason="Timing",
         competitors="Other Inc",
         fy_sales=Decimal(20_000),
         monthly=billing("2026-08", 10_000, 2),
     ),
+    deal(
+        "D-7",
+        8,
+        stage="Closing",
+        expected_close=date(2026, 3, 20),
+        outcome="Won",
+        outcome_reason="Referral",
+        expectation="A",
+        reviewed_on=date(2026, 3, 25),
+        fy_sales=Decimal(30_000),
+        weighted_sales=Decimal(30_000),
+        monthly=billing("2027-01", 10_000, 3),
+    ),
 )
 
 HISTORY = (
+    # Inside the default 7 days before NOW (2026-05-25 09:00 onwards).
     HistoryEntry(datetime(2026, 5, 25, 10, 0, tzinfo=TOKYO), "D-2", "Stage", "Lead", "Proposal"),
+    # 12 days before NOW: outside 7 days, inside 30.
+    HistoryEntry(datetime(2026, 5, 20, 10, 0, tzinfo=TOKYO), "D-5", "Outcome", "", "Lost"),
     HistoryEntry(datetime(2026, 3, 1, 10, 0, tzinfo=TOKYO), "D-1", "Stage", "", "Lead"),
 )
 
+OFFICES = {"Aoki": "Tokyo", "Baba": "Osaka", "Chen": "Nagoya"}
 
-def build_data(deals: tuple[SummaryDeal, ...] = DEALS, currency: str = "JPY") -> SummaryData:
-    return SummaryData(
-        now=NOW,
-        fiscal_year=FISCAL_YEAR,
-        currency=currency,
-        reps=("Aoki", "Baba", "Chen"),
-        managers={"Aoki": "Mori", "Baba": "Mori", "Chen": "Mori"},
-        stages=("Lead", "Proposal", "Closing"),
-        ranks=RANKS,
-        information_headers=INFORMATION_HEADERS,
-        deals=deals,
-        history=HISTORY,
-    )
+
+def build_data(
+    deals: tuple[SummaryDeal, ...] = DEALS,
+    currency: str = "JPY",
+    **fields: object,
+) -> SummaryData:
+    values: dict[str, object] = {
+        "now": NOW,
+        "fiscal_year": FISCAL_YEAR,
+        "currency": currency,
+        "reps": ("Aoki", "Baba", "Chen"),
+        "managers": {"Aoki": "Mori", "Baba": "Mori", "Chen": "Mori"},
+        "stages": ("Lead", "Proposal", "Closing"),
+        "ranks": RANKS,
+        "information_headers": INFORMATION_HEADERS,
+        "deals": deals,
+        "history": HISTORY,
+    }
+    values.update(fields)
+    return SummaryData(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +309,7 @@ def test_pipeline_cents_exact() -> None:
     assert pipeline.loc["Total", "Total"] == Decimal("0.30")
 
 
-# Forecast: open and won deals D-1 … D-4, month by month.
+# Forecast: open and won deals D-1 … D-4 and D-7, month by month.
 
 FORECAST = [
     # month, expected sales, weighted sales
@@ -289,9 +322,9 @@ FORECAST = [
     ("2026-10", 120_000, 100_000),  # D-1 at 0.8 joins, D-4's last month
     ("2026-11", 100_000, 80_000),
     ("2026-12", 100_000, 80_000),
-    ("2027-01", 100_000, 80_000),
-    ("2027-02", 100_000, 80_000),
-    ("2027-03", 100_000, 80_000),
+    ("2027-01", 110_000, 90_000),  # D-7, won last year, bills in full
+    ("2027-02", 110_000, 90_000),
+    ("2027-03", 110_000, 90_000),
 ]
 
 
@@ -310,15 +343,15 @@ def test_forecast_weighted(tables: dict[str, pd.DataFrame], month: str, expected
 
 
 def test_forecast_total(tables: dict[str, pd.DataFrame]) -> None:
-    assert tables["forecast"].loc["Total", "Expected sales"] == Decimal(960_000)
+    assert tables["forecast"].loc["Total", "Expected sales"] == Decimal(990_000)
 
 
 def test_forecast_weighted_total(tables: dict[str, pd.DataFrame]) -> None:
-    assert tables["forecast"].loc["Total", "Weighted sales"] == Decimal(675_000)
+    assert tables["forecast"].loc["Total", "Weighted sales"] == Decimal(705_000)
 
 
 def test_forecast_won_total(tables: dict[str, pd.DataFrame]) -> None:
-    assert tables["forecast"].loc["Total", "Won sales"] == Decimal(120_000)
+    assert tables["forecast"].loc["Total", "Won sales"] == Decimal(150_000)
 
 
 def test_forecast_weighted_rounds_half_up() -> None:
@@ -337,7 +370,10 @@ def test_forecast_weighted_rounds_half_up() -> None:
         pytest.param("open_deals", 3, id="open-deals"),
         pytest.param("open_sales", Decimal(840_000), id="open-pipeline"),
         pytest.param("open_weighted", Decimal(555_000), id="open-weighted"),
-        pytest.param("won_sales", Decimal(120_000), id="won-sales"),
+        pytest.param("weighted_year", Decimal(705_000), id="weighted-fiscal-year-sales"),
+        pytest.param("won_deals", 1, id="won-this-year-without-d7"),
+        pytest.param("won_sales", Decimal(120_000), id="won-sales-without-d7"),
+        pytest.param("lost_deals", 2, id="lost-this-year"),
         pytest.param("overdue_deals", 2, id="overdue-deals"),
     ],
 )
@@ -507,11 +543,11 @@ def test_workbook_sheet_names(workbook_path: Path) -> None:
         "Pipeline",
         "Forecast",
         "Expectation",
-        "Overdue",
+        "Freshness",
         "Won-Lost",
         "Awaiting manager",
         "Completeness",
-        "Changes",
+        "Recent changes",
     ]
 
 
@@ -527,7 +563,7 @@ def test_workbook_chart_parts(workbook_path: Path) -> None:
 
 
 def test_workbook_formula_text_is_string(workbook_path: Path) -> None:
-    sheet = openpyxl.load_workbook(workbook_path)["Overdue"]
+    sheet = openpyxl.load_workbook(workbook_path)["Freshness"]
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == "=1+1"]
     assert [cell.data_type for cell in cells] == ["s"]
 
@@ -584,3 +620,319 @@ def test_write_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.Monkey
         write_summary(build_data(), path)
     assert path.read_bytes() == b"an older summary"
     assert os.listdir(tmp_path) == ["summary.xlsx"]
+
+
+def test_overview_weighted_matches_forecast(tables: dict[str, pd.DataFrame]) -> None:
+    assert tables["overview"].loc["weighted_year", "Value"] == tables["forecast"].loc["Total", "Weighted sales"]
+
+
+def test_overview_labels_name_fiscal_year(tables: dict[str, pd.DataFrame]) -> None:
+    assert tables["overview"].loc["won_deals", "Figure"] == "Deals won in FY2026"
+
+
+# Deals count in the fiscal year of their close date, the Expected close of a closed deal.
+
+
+def test_win_rate_ignores_last_year(tables: dict[str, pd.DataFrame]) -> None:
+    # D-7 (won 2026-03-20) is left out, so Aoki has only the lost D-5.
+    assert tables["win_rate"].loc["Aoki", "Won"] == 0
+    assert tables["win_rate"].loc["Aoki", "Lost"] == 1
+
+
+def test_win_rate_won_sales(tables: dict[str, pd.DataFrame]) -> None:
+    assert tables["win_rate"].loc["Total", "Won sales"] == Decimal(120_000)
+
+
+def test_won_reasons_this_year(tables: dict[str, pd.DataFrame]) -> None:
+    assert list(tables["won_reasons"]["Outcome reason"]) == ["Price"]
+
+
+def test_lost_reasons_amounts(tables: dict[str, pd.DataFrame]) -> None:
+    amounts = tables["lost_reasons"].set_index("Outcome reason")["Fiscal-period sales"]
+    assert amounts.to_dict() == {"Price": Decimal(560_000), "Timing": Decimal(20_000)}
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "counted"),
+    [
+        pytest.param(date(2026, 4, 1), True, id="first-day"),
+        pytest.param(date(2027, 3, 31), True, id="last-day"),
+        pytest.param(date(2026, 3, 31), False, id="day-before"),
+        pytest.param(date(2027, 4, 1), False, id="day-after"),
+        pytest.param(None, False, id="no-close-date"),
+    ],
+)
+def test_won_deal_counted_by_close_date(closed_on: date | None, counted: bool) -> None:
+    won = deal("D-9", 9, rep="Chen", outcome="Won", outcome_reason="Fit", expected_close=closed_on, closed_on=closed_on)
+    overview = summary_tables(build_data((*DEALS, won)))["overview"]
+    assert overview.loc["won_deals", "Value"] == (2 if counted else 1)
+
+
+def test_closed_without_date_awaits_review() -> None:
+    lost = deal("D-9", 9, rep="Chen", outcome="Lost", outcome_reason="Price", expected_close=None)
+    tables = summary_tables(build_data((*DEALS, lost)))
+    assert tables["overview"].loc["lost_deals", "Value"] == 2
+    assert list(tables["awaiting_review"]["Deal ID"]) == ["D-4", "D-6", "D-9"]
+
+
+# By office: Aoki in Tokyo, Baba in Osaka, Chen (no deals) in Nagoya.
+
+
+@pytest.fixture(scope="module")
+def office_tables() -> dict[str, pd.DataFrame]:
+    return summary_tables(build_data(offices=OFFICES))
+
+
+@pytest.mark.parametrize(
+    ("office", "column", "expected"),
+    [
+        pytest.param("Tokyo", "Open deals", 2, id="tokyo-open"),
+        pytest.param("Tokyo", "Fiscal-period sales", Decimal(750_000), id="tokyo-pipeline"),
+        pytest.param("Tokyo", "Weighted sales", Decimal(555_000), id="tokyo-weighted"),
+        pytest.param("Tokyo", "Deals won in FY2026", 0, id="tokyo-d7-won-last-year"),
+        pytest.param("Osaka", "Fiscal-period sales", Decimal(90_000), id="osaka-pipeline"),
+        pytest.param("Osaka", "Weighted sales", Decimal(0), id="osaka-not-ranked"),
+        pytest.param("Osaka", "Won in FY2026", Decimal(120_000), id="osaka-won"),
+        pytest.param("Nagoya", "Open deals", 0, id="nagoya-no-deals"),
+        pytest.param("Nagoya", "Won in FY2026", Decimal(0), id="nagoya-no-won"),
+        pytest.param("Total", "Fiscal-period sales", Decimal(840_000), id="total-pipeline"),
+        pytest.param("Total", "Deals won in FY2026", 1, id="total-won"),
+    ],
+)
+def test_offices(office_tables: dict[str, pd.DataFrame], office: str, column: str, expected: object) -> None:
+    assert office_tables["offices"].loc[office, column] == expected
+
+
+def test_offices_every_office_in_order(office_tables: dict[str, pd.DataFrame]) -> None:
+    assert list(office_tables["offices"].index) == ["Tokyo", "Osaka", "Nagoya", "Total"]
+
+
+def test_offices_rep_without_office() -> None:
+    former_rep_deal = deal("D-9", 9, rep="Former Rep", fy_sales=Decimal(5), monthly=billing("2027-03", 5))
+    offices = summary_tables(build_data((*DEALS, former_rep_deal), offices=OFFICES))["offices"]
+    assert list(offices.index) == ["Tokyo", "Osaka", "Nagoya", "(no office)", "Total"]
+    assert offices.loc["(no office)", "Fiscal-period sales"] == Decimal(5)
+
+
+def test_offices_absent_without_office_column(tables: dict[str, pd.DataFrame]) -> None:
+    assert "offices" not in tables
+
+
+# Recent changes: one setting, SummaryData.history_days, 7 days by default.
+
+
+def test_recent_changes_longer_window() -> None:
+    changes = summary_tables(build_data(history_days=30))["recent_changes"]
+    assert list(changes["Deal ID"]) == ["D-2", "D-5"]
+
+
+def test_recent_changes_names_deal(tables: dict[str, pd.DataFrame]) -> None:
+    assert tables["recent_changes"].loc[0, "Customer"] == "Customer D-2"
+
+
+# Completeness of each open deal.
+
+
+@pytest.mark.parametrize(
+    ("deal_id", "column", "expected"),
+    [
+        pytest.param("D-1", "Challenges", "Missing", id="d1-challenges"),
+        pytest.param("D-1", "Target use", "Filled", id="d1-target-use"),
+        pytest.param("D-1", "Missing fields", 1, id="d1-count"),
+        pytest.param("D-2", "Missing fields", 0, id="d2-complete"),
+        pytest.param("D-3", "Target use", "Missing", id="d3-target-use"),
+        pytest.param("D-3", "Missing fields", 2, id="d3-count"),
+    ],
+)
+def test_completeness_by_deal(tables: dict[str, pd.DataFrame], deal_id: str, column: str, expected: object) -> None:
+    assert tables["completeness_by_deal"].set_index("Deal ID").loc[deal_id, column] == expected
+
+
+def test_completeness_by_deal_open_only(tables: dict[str, pd.DataFrame]) -> None:
+    assert list(tables["completeness_by_deal"]["Deal ID"]) == ["D-1", "D-2", "D-3"]
+
+
+# Fiscal-year labels follow [fiscal] label, never pandas' period names.
+
+
+def test_fiscal_year_label_end(tmp_path: Path) -> None:
+    year_named_by_end = fiscal_year_of(NOW.date(), 4, "end")
+    path = tmp_path / "summary.xlsx"
+    write_summary(build_data(fiscal_year=year_named_by_end), path)
+    book = openpyxl.load_workbook(path)
+    assert book["Overview"]["A1"].value == "Sales summary FY2027"
+    assert [book["Forecast"].cell(row=row, column=1).value for row in (5, 16)] == ["2026-04", "2027-03"]
+
+
+def test_fiscal_year_label_start(workbook_path: Path) -> None:
+    book = openpyxl.load_workbook(workbook_path)
+    assert book["Overview"]["A1"].value == "Sales summary FY2026"
+
+
+# The written workbook: more sheets, text safety, formats.
+
+DANGEROUS_TEXTS = ("=1+1", "+81 3 1234", "-deal", "@rep", "=HYPERLINK(\"http://127.0.0.1\")", "@cmd", "=2*3", "+stage")
+
+
+@pytest.fixture(scope="module")
+def dangerous_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A summary whose register text starts with =, +, - or @ in every kind of place."""
+    lost = deal(
+        "D-9",
+        9,
+        customer="+81 3 1234",
+        title="-deal",
+        rep="@rep",
+        stage="+stage",
+        expected_close=date(2026, 5, 1),
+        outcome="Lost",
+        outcome_reason='=HYPERLINK("http://127.0.0.1")',
+        competitors="@cmd, =2*3",
+        fy_sales=Decimal(7),
+        monthly=billing("2027-03", 7),
+    )
+    still_open = deal("D-10", 10, rep="@rep", stage="+stage", missing_info=("Challenges",))
+    history = (*HISTORY, HistoryEntry(datetime(2026, 5, 31, 10, 0, tzinfo=TOKYO), "D-9", "Customer", "=1+1", "+81 3 1234"))
+    data = build_data((*DEALS, lost, still_open), history=history, offices={**OFFICES, "@rep": "=2*3"})
+    path = tmp_path_factory.mktemp("dangerous") / "summary.xlsx"
+    write_summary(data, path)
+    return path
+
+
+def test_workbook_no_formulas(dangerous_path: Path) -> None:
+    book = openpyxl.load_workbook(dangerous_path)
+    formulas = [f"{sheet.title}!{cell.coordinate}" for sheet in book for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    assert formulas == []
+
+
+@pytest.mark.parametrize("text", DANGEROUS_TEXTS)
+def test_workbook_dangerous_text_kept(dangerous_path: Path, text: str) -> None:
+    book = openpyxl.load_workbook(dangerous_path)
+    kinds = {cell.data_type for sheet in book for row in sheet.iter_rows() for cell in row if cell.value == text}
+    assert kinds == {"s"}
+
+
+def test_workbook_office_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "summary.xlsx"
+    write_summary(build_data(offices=OFFICES), path)
+    assert openpyxl.load_workbook(path).sheetnames[:3] == ["Overview", "Pipeline", "By office"]
+    assert sheet_charts(path, "By office")
+
+
+def test_workbook_changes_heading(workbook_path: Path) -> None:
+    assert openpyxl.load_workbook(workbook_path)["Recent changes"]["A1"].value == "Changes in the last 7 days"
+
+
+def test_workbook_changes_heading_one_day(tmp_path: Path) -> None:
+    path = tmp_path / "summary.xlsx"
+    write_summary(build_data(history_days=1), path)
+    assert openpyxl.load_workbook(path)["Recent changes"]["A1"].value == "Changes in the last 1 day"
+
+
+@pytest.mark.parametrize("sheet", ["Overview", "Forecast", "Freshness", "Won-Lost", "Expectation"])
+def test_workbook_more_charts(workbook_path: Path, sheet: str) -> None:
+    assert sheet_charts(workbook_path, sheet)
+
+
+def test_workbook_forecast_weighted_line(workbook_path: Path) -> None:
+    with zipfile.ZipFile(workbook_path) as archive:
+        chart_xml = [archive.read(part).decode() for part in sheet_charts(workbook_path, "Forecast")]
+    assert any("<c:lineChart>" in xml and "<c:barChart>" in xml for xml in chart_xml)
+
+
+def test_workbook_tables_have_filters(workbook_path: Path) -> None:
+    sheet = openpyxl.load_workbook(workbook_path)["Pipeline"]
+    assert sheet.tables["pipeline_count"].autoFilter is not None
+
+
+def test_workbook_label_column_wide(workbook_path: Path) -> None:
+    sheet = openpyxl.load_workbook(workbook_path)["Overview"]
+    assert sheet.column_dimensions["A"].width >= len("Open pipeline (fiscal-period sales)")
+
+
+def test_workbook_money_format_usd(tmp_path: Path) -> None:
+    path = tmp_path / "summary.xlsx"
+    cent_deal = deal("D-1", 2, fy_sales=Decimal("0.10"), weighted_sales=None, monthly=billing("2027-03", 0))
+    write_summary(build_data((cent_deal,), currency="USD"), path)
+    sheet = openpyxl.load_workbook(path)["Overview"]
+    values = {row[0].value: row[1] for row in sheet.iter_rows(min_row=5, max_col=2)}
+    cell = values["Open pipeline (fiscal-period sales)"]
+    assert cell.value == pytest.approx(0.10)
+    assert cell.number_format == '"$"#,##0.00;-"$"#,##0.00'
+
+
+def test_workbook_missing_fields_highlighted(workbook_path: Path) -> None:
+    sheet = openpyxl.load_workbook(workbook_path)["Completeness"]
+    rules = [rule for ranges in sheet.conditional_formatting for rule in ranges.rules]
+    assert [rule.formula for rule in rules] == [['"Missing"']]
+
+
+def test_workbook_without_deals(tmp_path: Path) -> None:
+    path = tmp_path / "summary.xlsx"
+    write_summary(build_data((), history=(), offices=OFFICES), path)
+    book = openpyxl.load_workbook(path)
+    assert book["Freshness"]["A5"].value == "Aoki"
+    assert book["Awaiting manager"]["A5"].value == "(none)"
+
+
+# The terminal view for --print.
+
+
+@pytest.fixture(scope="module")
+def printed() -> str:
+    data = build_data(offices=OFFICES)
+    return format_summary(data, summary_tables(data))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Sales summary FY2026 as of 2026-06-01 09:00 (Asia/Tokyo)", id="heading"),
+        pytest.param("Key figures", id="key-figures"),
+        pytest.param("Open pipeline by rep", id="pipeline"),
+        pytest.param("Open pipeline and won deals by office", id="offices"),
+        pytest.param("Sales forecast by month", id="forecast"),
+        pytest.param("Freshness of open deals by rep", id="freshness"),
+        pytest.param("Win rate by rep, deals closed in FY2026", id="win-rate"),
+    ],
+)
+def test_print_sections(printed: str, text: str) -> None:
+    assert text in printed
+
+
+def test_print_key_figure_line(printed: str) -> None:
+    line = next(line for line in printed.splitlines() if line.startswith("Open pipeline (fiscal-period sales)"))
+    assert line.split() == ["Open", "pipeline", "(fiscal-period", "sales)", "¥840,000"]
+
+
+def test_print_win_rate_percent(printed: str) -> None:
+    line = next(line for line in printed.splitlines() if line.startswith("Win rate in FY2026"))
+    assert line.endswith("33.3%")
+
+
+def test_print_rep_without_deals(printed: str) -> None:
+    pipeline = printed.split("Open pipeline by rep")[1].split("Open pipeline by stage")[0]
+    chen = next(line for line in pipeline.splitlines() if line.startswith("Chen"))
+    assert chen.split() == ["Chen", "0", "¥0", "¥0"]
+
+
+def test_print_every_month(printed: str) -> None:
+    forecast = printed.split("Sales forecast by month")[1].split("Freshness")[0]
+    months = [line.split()[0] for line in forecast.splitlines() if line[:2] == "20"]
+    assert months == [month for month, _, _ in FORECAST]
+
+
+def test_print_empty_age_shown_blank(printed: str) -> None:
+    freshness = printed.split("Freshness of open deals by rep")[1]
+    chen = next(line for line in freshness.splitlines() if line.startswith("Chen"))
+    assert chen.split() == ["Chen", "0", "0", "-", "0"]
+
+
+def test_print_wide_characters_aligned() -> None:
+    wide_rep_deal = deal("D-9", 9, rep="山田", fy_sales=Decimal(5), monthly=billing("2027-03", 5))
+    data = build_data((*DEALS, wide_rep_deal), reps=("Aoki", "山田"))
+    text = format_summary(data, summary_tables(data))
+    pipeline = text.split("Open pipeline by rep")[1].split("Open pipeline by stage")[0].strip().splitlines()
+    # "山田" is two characters but four terminal columns wide, like "Aoki", so the deal counts
+    # (2 for Aoki, 1 for 山田) end in the same terminal column.
+    assert pipeline[1].index("2") == pipeline[2].index("1") + 2

@@ -1,16 +1,19 @@
-"""The register template: sheets, headers, drop-downs, protection, and a committed copy that is current."""
+"""The register template: sheets, headers, drop-downs, formulas, protection, and a committed copy that is current."""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from helpers import setup_folder, valid_deal
 from libreoffice import convert, require_soffice
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -18,11 +21,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from salesreg.config import build_config
 from salesreg.errors import ConfigError
 from salesreg.fields import COLUMNS, OUTCOMES, TEAM_HEADERS
+from salesreg.formulas import FORMULA_FIELDS, formula_cells
 from salesreg.money import excel_number_format
 from salesreg.template import (
     COMPUTED_COLOR,
+    LAST_SHEET_ROW,
     LOST_REASONS,
     MANAGER_COLOR,
+    OVERDUE_FILL,
+    PROBLEM_FILL,
     build_template,
 )
 
@@ -102,7 +109,7 @@ def test_document_properties(workbook: Workbook) -> None:
 
 
 def test_sheet_order(workbook: Workbook) -> None:
-    assert workbook.sheetnames == ["Deals", "Team", "Lists", "Guide"]
+    assert workbook.sheetnames == ["Deals", "Team", "Lists", "Guide", "Settings"]
     assert workbook.active is not None
     assert workbook.active.title == "Deals"
 
@@ -143,10 +150,10 @@ def test_header_input_help(deals: Worksheet) -> None:
 @pytest.mark.parametrize(
     ("field", "cells"),
     [
-        pytest.param("rep", "Team!$A$2:$A$500", id="rep"),
-        pytest.param("stage", "Lists!$A$2:$A$6", id="stage"),
-        pytest.param("outcome", "Lists!$B$2:$B$3", id="outcome"),
-        pytest.param("expectation", "Lists!$C$2:$C$5", id="expectation"),
+        pytest.param("rep", "OFFSET(Team!$A$2,0,0,MAX(1,COUNTA(Team!$A:$A)-1),1)", id="rep"),
+        pytest.param("stage", "OFFSET(Lists!$A$2,0,0,MAX(1,COUNTA(Lists!$A:$A)-1),1)", id="stage"),
+        pytest.param("outcome", "OFFSET(Lists!$B$2,0,0,MAX(1,COUNTA(Lists!$B:$B)-1),1)", id="outcome"),
+        pytest.param("expectation", "OFFSET(Lists!$C$2,0,0,MAX(1,COUNTA(Lists!$C:$C)-1),1)", id="expectation"),
     ],
 )
 def test_drop_down_list(workbook: Workbook, deals: Worksheet, field: str, cells: str) -> None:
@@ -154,7 +161,8 @@ def test_drop_down_list(workbook: Workbook, deals: Worksheet, field: str, cells:
     validation = validation_at(deals, f"{letter}2")
     assert validation is not None
     assert validation is validation_at(deals, f"{letter}201")
-    assert validation_at(deals, f"{letter}202") is None
+    assert validation is validation_at(deals, f"{letter}202"), "rows typed below the table"
+    assert validation is validation_at(deals, f"{letter}{LAST_SHEET_ROW}")
     assert validation.type == "list"
     assert workbook.defined_names[validation.formula1].attr_text == cells
     assert validation.allowBlank
@@ -182,7 +190,7 @@ def test_lists_values(workbook: Workbook) -> None:
 def test_outcome_reason_suggests_lost_reasons(workbook: Workbook, deals: Worksheet) -> None:
     validation = validation_at(deals, f"{letter_of('outcome_reason')}2")
     assert validation is not None
-    assert workbook.defined_names[validation.formula1].attr_text == "Lists!$E$2:$E$8"
+    assert workbook.defined_names[validation.formula1].attr_text == "OFFSET(Lists!$E$2,0,0,MAX(1,COUNTA(Lists!$E:$E)-1),1)"
     assert not validation.showErrorMessage, "any typed reason must stay allowed"
 
 
@@ -314,6 +322,103 @@ def test_guide_length(workbook: Workbook) -> None:
     assert any("proper update" in line for line in lines)
 
 
+@pytest.mark.parametrize(
+    ("step", "words"),
+    [
+        pytest.param("1. Register", "Deal ID blank", id="register"),
+        pytest.param("2. Update", "whenever the deal changes", id="update"),
+        pytest.param("3. Rank", "Expectation (A, B, C, D)", id="rank"),
+        pytest.param("4. Close", "Won or Lost", id="close"),
+        pytest.param("5. Review", "Reviewed on", id="review"),
+    ],
+)
+def test_guide_process_step(workbook: Workbook, step: str, words: str) -> None:
+    lines = [str(row[0]) for row in workbook["Guide"].iter_rows(values_only=True) if row[0]]
+    line = next((line for line in lines if line.startswith(step)), None)
+    assert line is not None, f"no Guide line starts with {step!r}"
+    assert words in line
+
+
+def test_guide_reminder_ladder(workbook: Workbook) -> None:
+    lines = [str(row[0]) for row in workbook["Guide"].iter_rows(values_only=True) if row[0]]
+    expected = "Reminders: 1 day and 1 hour before the deadline, 2 days after it, then every 24 hours until a proper update."
+    assert expected in lines
+
+
+def test_guide_reminder_ladder_from_config(tmp_path: Path) -> None:
+    path = tmp_path / "ladder.xlsx"
+    config = build_config({"reminders": {"before": ["2h"], "after": ["1d", "3d"], "repeat_every": ""}}, Path("."))
+    build_template(path, config)
+    lines = [str(row[0]) for row in load_workbook(path)["Guide"].iter_rows(values_only=True) if row[0]]
+    assert "Reminders: 2 hours before the deadline, 1 day and 3 days after it." in lines
+
+
+# Formulas and conditional formats
+
+
+@pytest.mark.parametrize("row", [2, 117, 201])
+def test_prepared_rows_have_formulas(deals: Worksheet, row: int) -> None:
+    for field, formula in formula_cells(row).items():
+        assert deals[f"{letter_of(field)}{row}"].value == formula, f"{field} row {row}"
+
+
+def test_rows_below_table_empty(deals: Worksheet) -> None:
+    assert deals.max_row == 201
+
+
+def test_formulas_have_cached_results(template_path: Path) -> None:
+    values = load_workbook(template_path, data_only=True)["Deals"]
+    for row in (2, 201):
+        assert values[f"{letter_of('fy_sales')}{row}"].value == 0, f"row {row}"
+        assert values[f"{letter_of('weighted_sales')}{row}"].value in ("", None), f"row {row}"
+
+
+def test_table_calculated_columns(deals: Worksheet) -> None:
+    table = deals.tables["Deals"]
+    for index, column in enumerate(COLUMNS):
+        table_column = table.tableColumns[index]
+        if column.field in FORMULA_FIELDS:
+            assert table_column.calculatedColumnFormula is not None, column.header
+            assert "=" + table_column.calculatedColumnFormula.attr_text == formula_cells(2)[column.field]
+        else:
+            assert table_column.calculatedColumnFormula is None, column.header
+
+
+def test_settings_names_defined(workbook: Workbook) -> None:
+    assert workbook.defined_names["FYStart"].attr_text == "Settings!$B$3"
+    assert workbook.defined_names["MoneyDigits"].attr_text == "Settings!$B$6"
+    assert workbook.defined_names["ProbabilityList"].attr_text == "OFFSET(Lists!$D$2,0,0,MAX(1,COUNTA(Lists!$C:$C)-1),1)"
+    assert workbook["Settings"]["B3"].value == datetime(2025, 4, 1), "fiscal year of the fixed build date"
+
+
+def test_settings_today(tmp_path: Path) -> None:
+    path = tmp_path / "today.xlsx"
+    build_template(path, today=datetime(2026, 4, 1).date())
+    assert load_workbook(path)["Settings"]["B3"].value == datetime(2026, 4, 1)
+
+
+def conditional_rules(sheet: Worksheet) -> dict[str, list[object]]:
+    """Return the conditional formatting rules by the range they cover."""
+    return {str(formatting.sqref): list(formatting.rules) for formatting in sheet.conditional_formatting}
+
+
+def test_overdue_deadline_format(deals: Worksheet) -> None:
+    letter = letter_of("deadline")
+    rules = conditional_rules(deals)[f"{letter}2:{letter}{LAST_SHEET_ROW}"]
+    assert len(rules) == 1
+    assert rules[0].formula == [f"AND(ISNUMBER({letter}2),{letter}2<NOW())"]
+    assert rules[0].dxf.fill.bgColor.rgb.endswith(OVERDUE_FILL)
+    assert rules[0].priority == 1
+
+
+def test_problem_row_format(deals: Worksheet) -> None:
+    rules = conditional_rules(deals)[f"A2:{LAST_LETTER}{LAST_SHEET_ROW}"]
+    assert len(rules) == 1
+    assert rules[0].formula == [f"LEN(${letter_of('problems')}2)>0"]
+    assert rules[0].dxf.fill.bgColor.rgb.endswith(PROBLEM_FILL)
+    assert rules[0].priority == 2
+
+
 # Configuration
 
 
@@ -335,8 +440,8 @@ def test_renamed_sheets(tmp_path: Path) -> None:
     config = build_config({"register": {"sheet": "Pipeline", "team_sheet": "Sales team"}}, Path("."))
     build_template(path, config)
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["Pipeline", "Sales team", "Lists", "Guide"]
-    assert workbook.defined_names["TeamNameList"].attr_text == "'Sales team'!$A$2:$A$500"
+    assert workbook.sheetnames == ["Pipeline", "Sales team", "Lists", "Guide", "Settings"]
+    assert workbook.defined_names["TeamNameList"].attr_text == "OFFSET('Sales team'!$A$2,0,0,MAX(1,COUNTA('Sales team'!$A:$A)-1),1)"
 
 
 def test_clashing_sheet_name(tmp_path: Path) -> None:
@@ -355,3 +460,97 @@ def test_opens_in_libreoffice(template_path: Path, tmp_path: Path) -> None:
     output = convert(template_path, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)
     first_line = output.read_text(encoding="utf-8").splitlines()[0]
     assert next(csv.reader([first_line])) == HEADERS
+
+
+def assert_round_trip_intact(original: Path, saved: Path, formula_row: int = 2) -> None:
+    """Check that LibreOffice kept what it would drop from a workbook it had to repair."""
+    before = load_workbook(original)
+    after = load_workbook(saved)
+    assert after.sheetnames == before.sheetnames
+    deals_after = after["Deals"]
+    assert [cell.value for cell in deals_after[1]] == [cell.value for cell in before["Deals"][1]]
+    assert list(deals_after.tables) == ["Deals"]
+    assert deals_after.protection.sheet
+    for name in ("StageList", "TeamNameList", "ExpectationList", "ProbabilityList", "FYStart", "MoneyDigits"):
+        assert name in after.defined_names, f"defined name {name} lost"
+    for field in FORMULA_FIELDS:
+        assert str(deals_after[f"{letter_of(field)}{formula_row}"].value).startswith("=IF("), f"{field} formula lost"
+    assert validation_at(deals_after, f"{letter_of('stage')}2") is not None
+    assert len(list(deals_after.conditional_formatting)) >= 2
+
+
+@pytest.mark.libreoffice
+def test_template_round_trip_in_libreoffice(template_path: Path, tmp_path: Path) -> None:
+    require_soffice()
+    saved = convert(template_path, "xlsx", tmp_path / "lo")
+    assert_round_trip_intact(template_path, saved)
+
+
+@pytest.mark.libreoffice
+def test_synced_register_round_trip_in_libreoffice(tmp_path: Path, run_cli) -> None:
+    require_soffice()
+    setup_folder(tmp_path, [valid_deal(expected_close=date(2026, 12, 25)), valid_deal(customer=None)])
+    result = run_cli("sync", "--now", "2026-12-04T10:00")
+    assert result.exit_code == 0, result.output
+    register = tmp_path / "register.xlsx"
+    saved = convert(register, "xlsx", tmp_path / "lo")
+    # Row 10 is a prepared row that sync leaves alone.
+    assert_round_trip_intact(register, saved, formula_row=10)
+
+
+def test_sync_keeps_sales_formulas(tmp_path: Path, run_cli) -> None:
+    setup_folder(tmp_path, [valid_deal(expected_close=date(2026, 12, 25))])
+    result = run_cli("sync", "--now", "2026-12-04T10:00")
+    assert result.exit_code == 0, result.output
+    register = tmp_path / "register.xlsx"
+    deals = load_workbook(register)["Deals"]
+    for field, formula in formula_cells(2).items():
+        assert deals[f"{letter_of(field)}2"].value == formula, field
+    values = load_workbook(register, data_only=True)["Deals"]
+    assert values[f"{letter_of('fy_sales')}2"].value == 600000
+
+
+@pytest.mark.libreoffice
+def test_rep_cells_unlocked_after_libreoffice(template_path: Path, tmp_path: Path) -> None:
+    """Protection survives LibreOffice: rep cells unlocked in table rows and rows added below it."""
+    require_soffice()
+    saved = convert(template_path, "xlsx", tmp_path / "lo")
+    deals = load_workbook(saved)["Deals"]
+    assert deals.protection.sheet
+    assert not deals.protection.password
+    for column in COLUMNS:
+        letter = letter_of(column.field)
+        computed = column.writer == "sync"
+        assert locked_in(deals, letter, 2) == computed, f"{column.header} row 2"
+        assert locked_in(deals, letter, 201) == computed, f"{column.header} row 201"
+        assert locked_in(deals, letter, 202) == computed, f"{column.header} row 202, below the table"
+
+
+def locked_in(sheet: Worksheet, letter: str, row: int) -> bool:
+    """Return whether a cell is locked: by its own style, or by its column's when the file omits the cell.
+
+    LibreOffice leaves out empty cells whose style equals their column's style.
+    """
+    index = column_index_from_string(letter)
+    if (row, index) in sheet._cells:
+        return bool(sheet.cell(row=row, column=index).protection.locked)
+    # LibreOffice writes one <col> element for neighbouring columns of the same width and style.
+    for dimension in sheet.column_dimensions.values():
+        if dimension.min <= index <= dimension.max:
+            return bool(dimension.protection.locked)
+    raise AssertionError(f"column {letter} has no <col> element, so its cells take the default style")
+
+
+def test_build_script_matches_committed(tmp_path: Path) -> None:
+    output = tmp_path / "template.xlsx"
+    result = subprocess.run(
+        [sys.executable, str(REPOSITORY / "scripts" / "build_template.py"), str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Wrote {output}"
+    with zipfile.ZipFile(COMMITTED_TEMPLATE) as committed, zipfile.ZipFile(output) as fresh:
+        for name in fresh.namelist():
+            assert committed.read(name) == fresh.read(name), f"{name} differs; run scripts/build_template.py"

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 from .fields import COLUMN_BY_FIELD, INFORMATION_FIELDS
 from .money import CURRENCY_UNITS
+from .parse import fold
 
 CONFIG_ENV = "SALESREG_CONFIG"
 
@@ -98,9 +99,11 @@ class RegisterConfig:
     path: Path
     sheet: str
     team_sheet: str
-    headers: dict[str, str]  # field name -> header text, every field present
+    headers: dict[str, str]  # field name -> the header text the template writes, every field present
     backups: int = 3  # rotated backups kept beside the register
     stale_lock_hours: int = 12  # a lock file older than this is reported as probably stale
+    # field name -> every header text that the register may use for it, the one in headers first
+    header_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,11 +203,8 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
     reader = _Reader(where)
 
     register = merged["register"]
-    headers = {f: c.header for f, c in COLUMN_BY_FIELD.items()}
-    for name, header in data.get("register", {}).get("headers", {}).items():
-        if name not in COLUMN_BY_FIELD:
-            raise reader.unknown(f"register.headers.{name}", name, list(COLUMN_BY_FIELD))
-        headers[name] = reader.text(f"register.headers.{name}", header)
+    header_aliases = _read_header_aliases(data.get("register", {}).get("headers", {}), reader)
+    headers = {name: aliases[0] for name, aliases in header_aliases.items()}
 
     fiscal = merged["fiscal"]
     start_month = reader.integer("fiscal.start_month", fiscal["start_month"], 1, 12)
@@ -290,6 +290,7 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
             sheet=reader.text("register.sheet", register["sheet"]),
             team_sheet=reader.text("register.team_sheet", register["team_sheet"]),
             headers=headers,
+            header_aliases=header_aliases,
             backups=reader.integer("register.backups", register["backups"], 0, 100),
             stale_lock_hours=reader.integer("register.stale_lock_hours", register["stale_lock_hours"], 1, 10000),
         ),
@@ -338,6 +339,34 @@ def _merge(defaults: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _read_header_aliases(table: dict[str, Any], reader: _Reader) -> dict[str, tuple[str, ...]]:
+    """Return field -> accepted header texts from ``[register.headers]``, the standard header by default.
+
+    A field takes one text or a list of texts; the first is the one the template writes.
+    Two fields may not share a header text, compared as the register reader compares headers.
+    """
+    aliases = {name: (column.header,) for name, column in COLUMN_BY_FIELD.items()}
+    for name, value in table.items():
+        key = f"register.headers.{name}"
+        if name not in COLUMN_BY_FIELD:
+            raise reader.unknown(key, name, list(COLUMN_BY_FIELD))
+        texts = [value] if isinstance(value, str) else value
+        if not isinstance(texts, list) or not texts or not all(isinstance(text, str) and fold(text) for text in texts):
+            raise reader.fail(key, value, 'a header text or a list of them, for example ["Customer", "顧客名"]')
+        aliases[name] = tuple(texts)
+
+    owner: dict[str, str] = {}
+    for name, texts in aliases.items():
+        for text in texts:
+            other = owner.setdefault(fold(text), name)
+            if other != name:
+                raise ConfigError(
+                    f"{reader.where}: register.headers: the header text {text!r} is given for both {other} and "
+                    f"{name}; a header can name only one field, so map one of them to another text."
+                )
+    return aliases
+
+
 def _check_holidays(where: str, code: str) -> str:
     if code == "":
         return code
@@ -365,7 +394,8 @@ class _Reader:
     def unknown(self, key: str, value: str, known: list[str], what: str = "value") -> ConfigError:
         close = difflib.get_close_matches(value, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else f" Valid: {', '.join(known)}."
-        return ConfigError(f"{self.where}: unknown {what} {value!r} at {key}.{hint}")
+        place = "" if key == value else f" at {key}"
+        return ConfigError(f"{self.where}: unknown {what} {value!r}{place}.{hint}")
 
     def text(self, key: str, value: Any) -> str:
         if not isinstance(value, str):

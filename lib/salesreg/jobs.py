@@ -6,31 +6,37 @@ The command line calls these functions and formats their results; they never pri
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 
 import filelock
 
 from .config import Config
-from .errors import WorkbookBusy
+from .atomic import RegisterChanged
+from .errors import MailError, WorkbookBusy, WorkbookError
 from .fields import INFORMATION_FIELDS
-from .model import Deal
-from .register import RegisterSnapshot, check_not_busy, read_register, write_register
+from .model import Deal, TeamMember
+from .register import RegisterSnapshot, check_not_busy, read_formula_cells, read_register, with_backup_hint, write_register
 from .remind import DueReminder, RemindResult, plan_reminders, send_reminders
-from .mail import Transport, make_transport
+from .mail import DeliveryError, Transport, make_transport, parse_address
 from .scan import Scan, commit_scan, scan_register
 from .state import State
-from .summary_data import HistoryEntry, SummaryData, SummaryDeal
-from .sync import plan_changes
+from .summary_data import RECENT_CHANGE_DAYS, HistoryEntry, SummaryData, SummaryDeal
+from .sync import plan_changes, plan_settings
 from .validate import TeamIndex, check_deal
 
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT_SECONDS = 120
+# Reads and writes of one sync before it gives up on a register that others keep saving.
+WRITE_ATTEMPTS = 3
+RETRY_PAUSE_SECONDS = 0.5  # before the second attempt; twice that before the third
 
 
 @contextmanager
@@ -89,7 +95,7 @@ def run_validate(config: Config, now: datetime) -> ValidateResult:
     snapshot = read_register(config)
     team = TeamIndex(snapshot.team)
     today = now.astimezone(config.timezone).date()
-    deals = [check_deal(row.row, row.values, config, team, today) for row in snapshot.rows]
+    deals = [check_deal(row.row, row.values, config, team, today, headers=snapshot.headers) for row in snapshot.rows]
     log.info("validate: %d rows checked, %d with problems, %d problems.",
              len(deals), sum(1 for d in deals if d.problems), sum(len(d.problems) for d in deals))
     return ValidateResult(deals)
@@ -101,6 +107,7 @@ class SyncResult:
     changes: dict[int, dict[str, Any]]
     written: bool
     backup: Path | None = None
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # sheet -> coordinate -> value
 
     @property
     def counts(self) -> dict[str, int]:
@@ -116,20 +123,54 @@ class SyncResult:
 
 
 def run_sync(config: Config, now: datetime, dry_run: bool = False) -> SyncResult:
-    """Scan the register, write new IDs and computed columns, and store the new state."""
+    """Scan the register, write new IDs and computed columns, and store the new state.
+
+    When someone saves the register between this run's read and its write, the write is
+    dropped and the register read again, up to WRITE_ATTEMPTS times. After that the run
+    raises RegisterChanged (exit status 3) and stores nothing.
+    """
     log.info("sync started as of %s%s.", now.isoformat(), " (dry run)" if dry_run else "")
-    check_not_busy(config.register.path)
+    path = config.register.path
+    check_not_busy(path, config.register.stale_lock_hours)
+    if not config.state_path.exists():
+        # A first run checks the register before it creates the state, so a bad file leaves nothing behind.
+        try:
+            read_register(config)
+        except WorkbookError as exc:
+            raise with_backup_hint(exc, path) from None
     with job_lock(config, dry_run), open_state(config, dry_run) as state:
-        snapshot = read_register(config)
-        scan = scan_register(config, snapshot, state, now, assign_ids=True)
-        changes = plan_changes(config, snapshot, scan, state.sent_in_cycle())
-        result = SyncResult(scan, changes, written=False)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                snapshot = read_register(config)
+            except WorkbookError as exc:
+                raise with_backup_hint(exc, path) from None
+            try:
+                # Read right after the snapshot, so that a save in between is less likely.
+                formulas = read_formula_cells(config, snapshot)
+                scan = scan_register(config, snapshot, state, now, assign_ids=True, track_deletions=True)
+                changes = plan_changes(config, snapshot, scan, state.sent_in_cycle(), formulas)
+                settings = plan_settings(config, scan.today, formulas)
+                result = SyncResult(scan, changes, written=False, settings=settings)
+                if dry_run or not (changes or settings):
+                    break
+                if settings:
+                    log.info("The fiscal year turned; writing the Settings cells %s.", settings)
+                result.backup = write_register(config, snapshot, changes, settings)
+            except RegisterChanged:
+                if attempt == WRITE_ATTEMPTS:
+                    raise RegisterChanged(
+                        f"{path} was saved by someone else {WRITE_ATTEMPTS} times while sync ran; nothing was "
+                        f"written. Run again later."
+                    ) from None
+                log.warning("%s was saved by someone else during sync; reading it again (attempt %d of %d).",
+                            path, attempt + 1, WRITE_ATTEMPTS)
+                time.sleep(RETRY_PAUSE_SECONDS * attempt)
+                continue
+            result.written = True
+            break
         if dry_run:
             log.info("sync dry run finished: %s.", _format_counts(result.counts))
             return result
-        if changes:
-            result.backup = write_register(config, snapshot, changes)
-            result.written = True
         commit_scan(state, scan)
         state.record_run("sync", now, datetime.now(tz=now.tzinfo), result.counts)
     for notice in scan.notices:
@@ -183,8 +224,10 @@ def run_remind(config: Config, now: datetime, dry_run: bool = False, transport: 
     return run
 
 
-def summary_data(config: Config, snapshot: RegisterSnapshot, scan: Scan, state: State, history_days: int = 7) -> SummaryData:
-    """Return the summary's input: every tracked deal as of ``scan.now``."""
+def summary_data(
+    config: Config, snapshot: RegisterSnapshot, scan: Scan, state: State, history_days: int = RECENT_CHANGE_DAYS
+) -> SummaryData:
+    """Return the summary's input: every tracked deal as of ``scan.now``, and ``history_days`` days of history."""
     sent = state.sent_in_cycle()
     deals = []
     for scanned in scan.deals:
@@ -202,6 +245,8 @@ def summary_data(config: Config, snapshot: RegisterSnapshot, scan: Scan, state: 
                 expected_close=deal.expected_close,
                 outcome=deal.outcome or "",
                 outcome_reason=deal.outcome_reason or "",
+                # The register has no close date, so a Won or Lost deal closed on its Expected close.
+                closed_on=deal.expected_close if deal.outcome else None,
                 expectation=deal.expectation or "",
                 reviewed_on=deal.reviewed_on,
                 competitors=deal.information.get("competitors") or "",
@@ -216,23 +261,34 @@ def summary_data(config: Config, snapshot: RegisterSnapshot, scan: Scan, state: 
                 missing_info=tuple(config.register.headers[name] for name in deal.missing_information()),
             )
         )
+
     headers = config.register.headers
     history = tuple(
         HistoryEntry(at.astimezone(config.timezone), deal_id, headers.get(name, name), old, new)
         for at, deal_id, name, old, new in state.history_since(scan.now - timedelta(days=history_days))
     )
+
     team = TeamIndex(snapshot.team)
+    # A manager is no rep, so a manager without deals gets no row in the rep tables. A manager
+    # who has deals still gets one, as any rep text on a deal does.
+    managers = set()
+    for member in team.members:
+        manager = team.manager_of(member)
+        if manager is not None and manager is not member:
+            managers.add(manager.name)
+
     return SummaryData(
         now=scan.now,
         fiscal_year=scan.fiscal_year,
         currency=config.fiscal.currency,
-        reps=tuple(member.name for member in snapshot.team if member.active),
+        reps=tuple(member.name for member in snapshot.team if member.active and member.name not in managers),
         managers={member.name: member.manager for member in team.members},
         stages=tuple(config.stages),
         ranks=dict(config.expectation),
         information_headers=tuple(headers[name] for name in INFORMATION_FIELDS),
         deals=tuple(deals),
         history=history,
+        history_days=history_days,
         offices={member.name: member.office for member in team.members if member.office},
     )
 
@@ -241,20 +297,81 @@ def summary_data(config: Config, snapshot: RegisterSnapshot, scan: Scan, state: 
 class SummaryRun:
     path: Path
     data: SummaryData
+    tables: dict[str, Any]  # table name -> pandas DataFrame, as summary_tables returns them
+    team: tuple[TeamMember, ...]
 
 
 def run_summary(config: Config, now: datetime) -> SummaryRun:
     """Write the managers' summary workbook; the register and the state are only read."""
-    from .summary import write_summary
+    # pandas and XlsxWriter load only for this job, which keeps the other commands quick to start.
+    from .summary import summary_tables, write_summary
 
     log.info("summary started as of %s.", now.isoformat())
     with open_state(config, dry_run=True) as state:
         snapshot = read_register(config)
         scan = scan_register(config, snapshot, state, now, assign_ids=False)
         data = summary_data(config, snapshot, scan, state)
-    write_summary(data, config.summary_path)
+    tables = summary_tables(data)
+    write_summary(data, config.summary_path, tables)
     log.info("summary finished: %d deals, written to %s.", len(data.deals), config.summary_path)
-    return SummaryRun(config.summary_path, data)
+    return SummaryRun(config.summary_path, data, tables, snapshot.team)
+
+
+@dataclass
+class SummaryMailResult:
+    recipients: list[Address]
+    sent: bool
+    problems: list[str] = field(default_factory=list)  # managers who got no e-mail, and why; a failed delivery
+
+    @property
+    def complete(self) -> bool:
+        """Return True when the e-mail went out and every manager on the Team sheet was among its recipients."""
+        return self.sent and not self.problems
+
+
+def mail_summary(config: Config, run: SummaryRun, transport: Transport | None = None) -> SummaryMailResult:
+    """Send the summary workbook of ``run`` to the managers on the Team sheet in one e-mail.
+
+    A delivery error of the message (including an SMTP server that cannot be reached) is
+    logged and returned as a failure. ``MailError`` (wrong mail settings, for example a failed
+    SMTP login) is logged and raised.
+    """
+    from .summary import compose_summary_mail, summary_recipients
+
+    found = summary_recipients(run.team)
+    for problem in found.problems:
+        log.warning("%s", problem)
+    result = SummaryMailResult(list(found.addresses), sent=False, problems=list(found.problems))
+    if not found.addresses:
+        text = (
+            f"The summary was not e-mailed: no manager with an e-mail address is on the {config.register.team_sheet} "
+            f"sheet. Name each rep's manager in the Manager column and give the manager an Email."
+        )
+        log.error(text)
+        result.problems.append(text)
+        return result
+
+    sender = parse_address(config.mail.sender)
+    message = compose_summary_mail(
+        run.data, run.tables, run.path, sender, found.addresses, config.mail.locale, config.mail.templates
+    )
+    recipients = ", ".join(str(address) for address in found.addresses)
+    transport = transport or make_transport(config.mail)
+    try:
+        transport.send(message)
+    except MailError as exc:
+        log.error("Summary e-mail %s to %s failed: %s", message["Message-ID"], recipients, exc)
+        raise
+    except (DeliveryError, OSError) as exc:
+        text = f"Summary e-mail {message['Message-ID']} to {recipients} failed: {exc}"
+        log.error(text)
+        result.problems.append(text)
+        return result
+    finally:
+        transport.close()
+    result.sent = True
+    log.info("Sent summary e-mail %s to %s.", message["Message-ID"], recipients)
+    return result
 
 
 def _format_counts(counts: dict[str, int]) -> str:

@@ -1,36 +1,56 @@
 """Read and write the register workbook. Every workbook access of salesreg goes through here.
 
 Reading loads the file's bytes once, so the content and its fingerprint always match. Writing
-changes only the cells salesreg owns, then replaces the file atomically after checking that
-nobody saved it in between.
+patches only the cells salesreg owns (xlsx_patch), then replaces the file atomically after
+checking that nobody saved it in between (atomic).
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import html
 import io
+import itertools
 import logging
-import os
-import shutil
-import tempfile
+import posixpath
+import re
+import time
 import zipfile
-from dataclasses import dataclass
-from datetime import date, datetime
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, BinaryIO
+
+from xml.etree import ElementTree
 
 import openpyxl
-from openpyxl.styles import Alignment, PatternFill, Protection
+from openpyxl.formula.translate import Translator
+from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet.cell_range import CellRange
 
+from .atomic import RegisterChanged, newest_backup, replace_file
 from .config import Config
 from .errors import WorkbookBusy, WorkbookError
+from .formulas import FORMULA_FIELDS, FY_START, MONEY_DIGITS
 from .fields import COLUMN_BY_FIELD, FIELDS, TEAM_HEADERS, TEAM_OFFICE_HEADER
 from .model import TeamMember
-from .money import excel_number_format
-from .parse import clean_text, fold
-from .template import COMPUTED_COLOR
+from .parse import UnreadableCell, clean_text, fold, is_blank, serial_to_datetime, show
+from .xlsx_patch import (
+    CellFormula,
+    CellValue,
+    PatchResult,
+    cell_formula,
+    cell_result,
+    locate_sheet,
+    patch_workbook,
+    read_cells,
+    read_defined_names,
+    verify_workbook,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +62,7 @@ _FALSE_WORDS = {"no", "n", "false", "0", "inactive", "いいえ", "無効"}
 @dataclass(frozen=True)
 class RegisterRow:
     row: int  # Excel row number
-    values: dict[str, Any]  # field name -> raw cell value
+    values: dict[str, Any]  # field name -> cell value as read_register returns it
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,7 @@ class RegisterSnapshot:
     rows: tuple[RegisterRow, ...]
     team: tuple[TeamMember, ...]
     last_row: int  # last row of the Deals sheet that holds anything
+    headers: dict[str, str] = field(default_factory=dict)  # field name -> header text as row 1 shows it
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -73,7 +94,9 @@ def lock_owner(lock: Path) -> str:
     except OSError:
         return ""
     if lock.name.startswith(".~lock."):
-        return data.decode("utf-8", "replace").split(",")[0].strip()
+        # LibreOffice writes "full name,user name,host,date,profile URL;".
+        fields = data.decode("utf-8", "replace").split(",")
+        return next((field.strip() for field in fields[:2] if field.strip()), "")
     # Excel's owner file starts with a length byte and the user name.
     if data:
         length = data[0]
@@ -81,31 +104,84 @@ def lock_owner(lock: Path) -> str:
     return ""
 
 
-def check_not_busy(path: Path) -> None:
-    """Raise WorkbookBusy when a spreadsheet program has ``path`` open for editing."""
+def check_not_busy(path: Path, stale_lock_hours: float | None = None) -> None:
+    """Raise WorkbookBusy when a spreadsheet program has ``path`` open for editing.
+
+    A lock file last written more than ``stale_lock_hours`` ago still blocks the write,
+    because only a person can tell a crashed program from a workbook left open over the
+    weekend. The message then calls it probably stale and tells how to remove it.
+    """
     locks = lock_files(path)
-    if locks:
-        owner = lock_owner(locks[0])
-        who = f" by {owner}" if owner else ""
+    if not locks:
+        return
+    lock = locks[0]
+    owner = lock_owner(lock)
+    who = f" by {owner}" if owner else ""
+    try:
+        age_hours = (time.time() - lock.stat().st_mtime) / 3600
+    except OSError:
+        age_hours = 0.0  # the lock file went away just now; still report it, the next run will write
+    if stale_lock_hours is not None and age_hours > stale_lock_hours:
         raise WorkbookBusy(
-            f"{path} is open for editing{who} (lock file {locks[0].name}); nothing was written. "
-            f"Run again after the workbook is closed."
+            f"{path} is locked{who} by the lock file {lock.name}, last written {age_hours:.0f} hours ago, longer "
+            f"than [register] stale_lock_hours ({stale_lock_hours:g}). It is probably left over from a program "
+            f"that crashed. If nobody has the workbook open, delete {lock} and run again; nothing was written."
         )
+    raise WorkbookBusy(
+        f"{path} is open for editing{who} (lock file {lock.name}); nothing was written. "
+        f"Run again after the workbook is closed."
+    )
+
+
+def with_backup_hint(error: WorkbookError, path: Path) -> WorkbookError:
+    """Return ``error`` naming the newest backup when ``path`` is a damaged file, else ``error`` itself."""
+    backup = newest_backup(path)
+    if backup is None or not _is_damaged(path):
+        return error
+    saved = datetime.fromtimestamp(backup.stat().st_mtime).isoformat(sep=" ", timespec="minutes")
+    return WorkbookError(
+        f"{error} The newest backup is {backup} (saved {saved}); nothing was written over the damaged file. "
+        f"To go back to that version, close the workbook everywhere and copy the backup over {path.name}."
+    )
+
+
+def _is_damaged(path: Path) -> bool:
+    """Return True when ``path`` exists but is not a complete zip package."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is not None
+    except FileNotFoundError:
+        return False
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return True
 
 
 def read_register(config: Config) -> RegisterSnapshot:
-    """Read the Deals and Team sheets; raise WorkbookError for a file that cannot be used."""
+    """Read the Deals and Team sheets; raise WorkbookError for a file that cannot be used.
+
+    Cells come back as openpyxl reads their saved values, with two changes: a number in a date
+    column becomes a date-time of the workbook's date system when it is a plausible date serial
+    number, and a cell that contains no usable value (a formula without a saved result, part of a
+    merged range) becomes an UnreadableCell that says why.
+    """
     path = config.register.path
     data = _read_bytes(path)
-    workbook = _open_workbook(path, data, read_only=True)
+    _check_file_kind(path, data)
     try:
-        deals = _sheet(workbook, path, config.register.sheet)
-        team_sheet = _sheet(workbook, path, config.register.team_sheet)
-        columns, rows, last_row = _read_deals(deals, config, path)
-        team = _read_team(team_sheet, path, config.register.team_sheet)
-    finally:
-        workbook.close()
-    return RegisterSnapshot(path, hashlib.sha256(data).hexdigest(), columns, rows, team, last_row)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            workbook = _open_workbook(path, data, read_only=True)
+            try:
+                deals_sheet = _sheet(workbook, path, config.register.sheet, "sheet")
+                team_sheet = _sheet(workbook, path, config.register.team_sheet, "team_sheet")
+                parts = _sheet_parts(archive)
+                deals = _read_deals(deals_sheet, _scan_sheet(archive, parts.get(deals_sheet.title)), config, path, workbook.epoch)
+                team = _read_team(team_sheet, _scan_sheet(archive, parts.get(team_sheet.title)), path)
+            finally:
+                workbook.close()
+    except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError) as exc:
+        raise _damaged(path, exc) from None
+    digest = hashlib.sha256(data).hexdigest()
+    return RegisterSnapshot(path, digest, deals.columns, deals.rows, team, deals.last_row, deals.headers)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -113,82 +189,639 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise WorkbookError(f"Register {path} not found; check [register] path or run `salesreg init`.") from None
+    except IsADirectoryError:
+        workbooks = sorted(child.name for child in path.glob("*.xls[xm]") if not child.name.startswith(("~$", ".")))
+        hint = f" (it holds {', '.join(workbooks[:3])})" if workbooks else ""
+        raise WorkbookError(
+            f"Register {path} is a folder, not a workbook{hint}; set [register] path to the register's .xlsx file."
+        ) from None
+    except PermissionError:
+        raise WorkbookError(
+            f"Register {path} cannot be read: permission denied. Give the account that runs salesreg "
+            f"permission to read and write it, then run again."
+        ) from None
     except OSError as exc:
-        raise WorkbookError(f"Register {path} cannot be read: {exc.strerror}.") from None
-
-
-def _open_workbook(path: Path, data: bytes, read_only: bool) -> Any:
-    if data.startswith(_OLE_SIGNATURE):
         raise WorkbookError(
-            f"{path} is encrypted or an old .xls file; remove the password (File > Info > Protect "
-            f"Workbook) or save it as .xlsx, then run again."
-        )
-    try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=read_only, keep_links=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise WorkbookError(
-            f"{path} is not a readable .xlsx workbook ({exc.__class__.__name__}: {exc}); "
-            f"restore it from a backup or save it again from Excel."
+            f"Register {path} cannot be read: {exc.strerror}. Check that its drive or network share is "
+            f"reachable from this computer, then run again."
         ) from None
 
 
-def _sheet(workbook: Any, path: Path, name: str) -> Any:
-    if name not in workbook.sheetnames:
-        raise WorkbookError(
-            f"{path} has no sheet {name!r} (sheets: {', '.join(workbook.sheetnames)}); "
-            f"rename the sheet or set [register] sheet / team_sheet in the config."
+# ---------------------------------------------------------------------------------------------
+# What kind of file the register is
+
+_SAVE_AS_XLSX = "Open it in Excel, save it with File > Save As > Excel Workbook (*.xlsx), and run again."
+_POINT_AT_XLSX = "Set [register] path to the register's .xlsx file."
+
+
+def _not_readable(path: Path, what: str, todo: str) -> WorkbookError:
+    return WorkbookError(f"{path} is not a readable .xlsx workbook: it {what}. {todo}")
+
+
+def _check_file_kind(path: Path, data: bytes) -> None:
+    """Raise WorkbookError naming the file's real kind when ``data`` is no .xlsx workbook."""
+    if not data:
+        raise _not_readable(path, "is empty (0 bytes)", "Restore the newest backup, or run `salesreg init` to start a new register.")
+    if data.startswith(_OLE_SIGNATURE):
+        raise _compound_file_error(path, data)
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise _other_file_error(path, data)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise _damaged(path, exc) from None
+    if b"opendocument.spreadsheet" in mimetype:
+        raise _not_readable(
+            path,
+            "is an OpenDocument spreadsheet (.ods)",
+            "Open it in LibreOffice or Excel, save it as Excel 2007-365 (.xlsx), and run again.",
         )
-    return workbook[name]
+    if any(name.endswith("workbook.bin") for name in names):
+        raise _not_readable(path, "is an Excel binary workbook (.xlsb)", _SAVE_AS_XLSX)
+    if "[Content_Types].xml" not in names or not any(name.endswith("workbook.xml") for name in names):
+        raise _not_readable(path, "is a Word document" if "word/document.xml" in names else "is a zip file of other documents", _POINT_AT_XLSX)
 
 
-def _read_deals(sheet: Any, config: Config, path: Path) -> tuple[dict[str, int], tuple[RegisterRow, ...], int]:
-    rows_iter = sheet.iter_rows(values_only=True)
-    header_cells = next(rows_iter, ())
-    by_text = {fold(clean_text(value)): index for index, value in enumerate(header_cells, start=1) if value is not None}
-    columns: dict[str, int] = {}
-    missing: list[str] = []
-    for name in FIELDS:
-        header = config.register.headers[name]
-        index = by_text.get(fold(header))
-        if index is None:
-            missing.append(header)
+def _compound_file_error(path: Path, data: bytes) -> WorkbookError:
+    """Describe an OLE compound file: an encrypted workbook, a legacy .xls, or another old Office file."""
+    # Stream names in a compound file's directory are stored as UTF-16LE.
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return _not_readable(
+            path,
+            "is protected with a password",
+            "Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
+            "then delete the password), save it, and run again.",
+        )
+    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+        return _not_readable(
+            path,
+            "is an Excel 97-2003 workbook (.xls)",
+            "Open it in Excel, save it as Excel Workbook (*.xlsx), and set [register] path to the new file.",
+        )
+    return _not_readable(path, "is an Office 97-2003 document", _POINT_AT_XLSX)
+
+
+def _other_file_error(path: Path, data: bytes) -> WorkbookError:
+    """Describe a file that is neither a zip package nor a compound file: CSV, HTML, PDF or unknown."""
+    head = data[:4096]
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            head = head[len(bom) :].decode(encoding, "ignore").encode("utf-8")
+            break
+    sample = head.lstrip().lower()
+    named = f", although its name ends in {path.suffix}" if path.suffix else ""
+    if sample.startswith(b"%pdf"):
+        return _not_readable(path, "is a PDF document", _POINT_AT_XLSX)
+    if sample.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")) or (
+        b"mime-version" in sample and b"text/html" in sample
+    ):
+        # Many systems export "Excel" files that are web pages.
+        return _not_readable(path, f"is a web page (HTML){named}", _SAVE_AS_XLSX)
+    if sample.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in data[:65536]:
+        return _not_readable(path, f"is an Excel 2003 XML spreadsheet{named}", _SAVE_AS_XLSX)
+    if _looks_like_text(head):
+        first_line = head.split(b"\n", 1)[0]
+        if b"\t" in first_line:
+            kind = "a tab-separated text file"
+        elif b"," in first_line or b";" in first_line:
+            kind = "a CSV text file"
         else:
-            columns[name] = index
-    if missing:
-        raise WorkbookError(
-            f"{path}, sheet {sheet.title!r}: row 1 lacks the header(s) {', '.join(repr(h) for h in missing)}; "
-            f"add them, or map your own header texts in [register.headers]."
-        )
+            kind = "a text file"
+        return _not_readable(path, f"is {kind}{named}", _SAVE_AS_XLSX)
+    return _not_readable(path, "does not start like any spreadsheet file", "Restore the newest backup, or set [register] path to the register's .xlsx file.")
 
-    content_fields = [name for name in FIELDS if COLUMN_BY_FIELD[name].writer != "sync" or name == "deal_id"]
+
+def _looks_like_text(head: bytes) -> bool:
+    """Return True when ``head`` decodes as UTF-8 or Shift_JIS text without control characters."""
+    # Cut the sample after its last line break, so that it does not end inside a character.
+    sample = head[: head.rfind(b"\n") + 1] or head
+    for encoding in ("utf-8", "cp932"):
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if all(char.isprintable() or char in "\r\n\t" for char in text):
+            return True
+    return False
+
+
+def _damaged(path: Path, exc: BaseException) -> WorkbookError:
+    return _not_readable(
+        path,
+        f"is damaged ({exc})",
+        "Restore the newest backup, or open the file in Excel, which can often repair it, and save it again.",
+    )
+
+
+def _open_workbook(path: Path, data: bytes, read_only: bool) -> Any:
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=read_only, keep_links=True)
+    except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise _damaged(path, exc) from None
+
+
+def _sheet(workbook: Any, path: Path, name: str, key: str) -> Any:
+    """Return the sheet called ``name``, ignoring case and full-width forms; ``key`` is its config key."""
+    if name in workbook.sheetnames:
+        return workbook[name]
+    by_folded = {fold(title): title for title in workbook.sheetnames}
+    if fold(name) in by_folded:
+        return workbook[by_folded[fold(name)]]
+    sheets = ", ".join(repr(title) for title in workbook.sheetnames)
+    close = difflib.get_close_matches(fold(name), list(by_folded), n=1, cutoff=0.5)
+    if close:
+        other = by_folded[close[0]]
+        todo = f"If {other!r} is that sheet, rename it to {name!r}, or set [register] {key} = \"{other}\" in the config."
+    else:
+        todo = f"Rename the sheet to {name!r}, or set [register] {key} in the config to its name."
+    raise WorkbookError(f"{path} has no sheet {name!r}; its sheets are {sheets}. {todo}")
+
+
+# ---------------------------------------------------------------------------------------------
+# A streaming look at a sheet's XML: the last row with content, formulas without a saved
+# result, and merged ranges. openpyxl's values-only reading cannot tell a formula without a
+# result from an empty cell, and its read-only mode does not report merged cells.
+
+
+@dataclass(frozen=True)
+class _SheetLayout:
+    last_row: int | None  # last row with a value or formula; None when the scan could not tell
+    formulas: dict[tuple[int, int], str]  # (row, column) -> formula of a cell without a saved result
+    merged: tuple[CellRange, ...]
+
+
+_UNKNOWN_LAYOUT = _SheetLayout(None, {}, ())
+_CHUNK_BYTES = 1 << 20
+# Bytes kept from one chunk for the next: more than a cell's start tag plus an 8,192-character
+# formula in UTF-8, so that a value tag can always be traced back to its cell's reference.
+_OVERLAP_BYTES = 1 << 16
+_ROOT_TAG = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+_REFERENCE_ATTRIBUTE = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{1,3})(\d{1,7})["\']')
+_TYPE_ATTRIBUTE = re.compile(rb'\st\s*=\s*["\'](\w+)["\']')
+_SHARED_INDEX_ATTRIBUTE = re.compile(rb'\ssi\s*=\s*["\'](\d+)["\']')
+_TEXT_TYPES = ("str", "s", "inlineStr")  # cell types whose empty <v/> is a saved empty string
+_TAG_NAME_ENDS = (b" ", b"\t", b"\r", b"\n", b">", b"/")
+
+
+class _UnexpectedXml(Exception):
+    """XML that the byte scan does not handle, such as a cell without a reference."""
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Return sheet name -> the zip member of its XML, as the workbook's relationships give it."""
+    try:
+        package_rels = ElementTree.fromstring(archive.read("_rels/.rels"))
+        target = next(rel.get("Target", "") for rel in package_rels if rel.get("Type", "").endswith("/officeDocument"))
+        workbook_part = target.lstrip("/")
+        folder = posixpath.dirname(workbook_part)
+        rels_part = posixpath.join(folder, "_rels", posixpath.basename(workbook_part) + ".rels")
+        targets = {rel.get("Id"): rel.get("Target", "") for rel in ElementTree.fromstring(archive.read(rels_part))}
+        workbook = ElementTree.fromstring(archive.read(workbook_part))
+    except (KeyError, StopIteration, ElementTree.ParseError):
+        log.warning("Could not find the sheets' XML in the workbook; reading without the formula and merge checks.")
+        return {}
+    parts: dict[str, str] = {}
+    for sheet in workbook.iterfind(".//{*}sheets/{*}sheet"):
+        relation = next((value for key, value in sheet.attrib.items() if key.endswith("}id")), None)
+        sheet_target = targets.get(relation, "")
+        if sheet_target:
+            joined = sheet_target.lstrip("/") if sheet_target.startswith("/") else posixpath.join(folder, sheet_target)
+            parts[sheet.get("name", "")] = posixpath.normpath(joined)
+    return parts
+
+
+def _scan_sheet(archive: zipfile.ZipFile, part: str | None) -> _SheetLayout:
+    """Return the sheet's layout from a byte search of its XML, or from a full parse as a fallback.
+
+    The byte search reads the XML once and costs a small part of openpyxl's reading: about
+    0.1 s of processor time for 50,000 rows, measured as docs/cells.md describes. XML that the
+    search does not handle gets the full parse.
+    """
+    if part is None or part not in archive.namelist():
+        return _UNKNOWN_LAYOUT
+    scanner: _ByteScanner | None = None
+    offset = 0
+    tail = b""
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(_CHUNK_BYTES):
+                buffer = tail + chunk
+                if scanner is None:
+                    root = _ROOT_TAG.search(buffer)
+                    if root is None:
+                        raise _UnexpectedXml("no worksheet element")
+                    scanner = _ByteScanner(root.group(1) + b":" if root.group(1) else b"")
+                scanner.feed(buffer, offset)
+                keep_from = scanner.keep_from(offset, len(buffer))
+                offset += keep_from
+                tail = buffer[keep_from:]
+    except _UnexpectedXml as exc:
+        log.debug("Parsing %s in full: %s.", part, exc)
+        return _parse_sheet(archive, part)
+    return scanner.layout() if scanner else _UNKNOWN_LAYOUT
+
+
+class _ByteScanner:
+    """Find a worksheet's content rows, formulas without results and merged ranges by searching bytes.
+
+    Inside sheetData the XML is regular: a cell is ``<c ...>...</c>`` or ``<c .../>``, its
+    formula ``<f>`` comes first, and no text inside contains "<". So a search for tags finds
+    exactly the elements, without parsing the other million.
+    """
+
+    def __init__(self, prefix: bytes) -> None:
+        escaped = re.escape(prefix)
+        self.formula_tag = re.compile(b"<" + escaped + rb"f[\s>/]")
+        self.cell_open = b"<" + prefix + b"c"
+        self.value_tag = re.compile(b"<" + escaped + rb"v(?:\s[^>]*)?(/?)>")
+        self.merge_tag = re.compile(
+            b"<" + escaped + rb'mergeCell\s[^>]*?ref\s*=\s*["\']([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)'
+        )
+        self.content_tags = tuple(b"<" + prefix + tag for tag in (b"v>", b"v ", b"is>", b"is ", b"f>", b"f ", b"f/"))
+        self.cell_end = b"</" + prefix + b"c>"
+        self.formula_end = b"</" + prefix + b"f>"
+        self.value_end = b"</" + prefix + b"v>"
+        self.data_end = b"</" + prefix + b"sheetData>"
+        self.last_row = 0
+        self.bounded = True
+        self.in_data = True
+        self.merged: set[bytes] = set()
+        self.formulas: dict[tuple[int, int], str] = {}
+        self.shared: dict[str, tuple[str, str]] = {}  # shared formula index -> (first cell, formula)
+        self.handled = 0  # XML offset before which every formula tag has been handled
+        self.pending: int | None = None  # XML offset of a formula cell that ends in the next chunk
+
+    def feed(self, buffer: bytes, offset: int) -> None:
+        """Scan ``buffer``, which starts at byte ``offset`` of the XML and may repeat earlier bytes."""
+        self.merged.update(self.merge_tag.findall(buffer))
+        if not self.in_data:
+            return
+        end = buffer.find(self.data_end)
+        region = buffer if end < 0 else buffer[:end]
+        self._note_formulas(region, offset, complete=end >= 0)
+        row = self._last_content_row(region)
+        if row is None:
+            self.bounded = False
+        else:
+            self.last_row = max(self.last_row, row)
+        self.in_data = end < 0
+
+    def keep_from(self, offset: int, length: int) -> int:
+        """Return where in the buffer the next one should start: the overlap, or an unfinished cell."""
+        start = length - _OVERLAP_BYTES
+        if self.pending is not None:
+            start = min(start, self.pending - offset - _OVERLAP_BYTES)
+        return max(start, 0)
+
+    def layout(self) -> _SheetLayout:
+        ranges = tuple(CellRange(ref.decode("ascii")) for ref in sorted(self.merged))
+        return _SheetLayout(self.last_row if self.bounded else None, self.formulas, ranges)
+
+    def _note_formulas(self, region: bytes, offset: int, complete: bool) -> None:
+        self.pending = None
+        for match in self.formula_tag.finditer(region, max(0, self.handled - offset)):
+            cell_end = region.find(self.cell_end, match.end())
+            if cell_end < 0:
+                if complete:
+                    raise _UnexpectedXml("a formula cell without an end tag")
+                self.pending = offset + match.start()
+                self.handled = self.pending
+                return
+            cell_start = self._cell_start(region, match.start())
+            self._note_formula_cell(region[cell_start:cell_end], match.start() - cell_start)
+            self.handled = offset + match.end()
+        # A tag cut by the end of the chunk comes again at the start of the next buffer.
+        self.handled = max(self.handled, offset + len(region) - 16)
+
+    def _cell_start(self, region: bytes, position: int) -> int:
+        """Return where the cell that contains ``position`` starts."""
+        lowest = max(0, position - _OVERLAP_BYTES)
+        start = region.rfind(self.cell_open, lowest, position)
+        # Rich text tags such as <color> also begin with "<c".
+        while start >= 0 and region[start + len(self.cell_open) : start + len(self.cell_open) + 1] not in _TAG_NAME_ENDS:
+            start = region.rfind(self.cell_open, lowest, start)
+        if start < 0:
+            raise _UnexpectedXml("a value outside a cell")
+        return start
+
+    def _note_formula_cell(self, cell: bytes, formula_at: int) -> None:
+        start_tag = cell[: cell.find(b">") + 1]
+        reference = _REFERENCE_ATTRIBUTE.search(start_tag)
+        if reference is None:
+            raise _UnexpectedXml("a formula cell without a reference")
+        coordinate = (reference.group(1) + reference.group(2)).decode("ascii")
+        formula_tag_end = cell.find(b">", formula_at)
+        formula_tag = cell[formula_at : formula_tag_end + 1]
+        text = None
+        if not formula_tag.endswith(b"/>"):
+            text_end = cell.find(self.formula_end, formula_tag_end)
+            text = html.unescape(cell[formula_tag_end + 1 : text_end].decode("utf-8")) or None
+        shared_index = _SHARED_INDEX_ATTRIBUTE.search(formula_tag)
+        index = shared_index.group(1).decode("ascii") if shared_index else None
+        if text is not None and index is not None and b"shared" in formula_tag:
+            self.shared[index] = (coordinate, "=" + text)
+
+        cell_type = _TYPE_ATTRIBUTE.search(start_tag)
+        value = self.value_tag.search(cell, formula_tag_end)
+        if value is not None and not value.group(1):
+            if cell.find(self.value_end, value.end()) > value.end():
+                return  # the cell has a saved result
+        if value is not None and cell_type is not None and cell_type.group(1).decode("ascii") in _TEXT_TYPES:
+            return  # the saved result is an empty string
+        self.formulas[coordinate_to_tuple(coordinate)] = _formula_display(text, coordinate, index, self.shared)
+
+    def _last_content_row(self, region: bytes) -> int | None:
+        """Return the row of the last cell in ``region`` with a value or formula: 0 for none, None when unknown."""
+        position = max(region.rfind(tag) for tag in self.content_tags)
+        if position < 0:
+            return 0
+        start_tag = region[self._cell_start(region, position) : position]
+        reference = _REFERENCE_ATTRIBUTE.search(start_tag[: start_tag.find(b">") + 1])
+        return int(reference.group(2)) if reference else None
+
+
+def _parse_sheet(archive: zipfile.ZipFile, part: str) -> _SheetLayout:
+    """Return the sheet's layout from a streaming parse of every element of its XML."""
+    formulas: dict[tuple[int, int], str] = {}
+    shared: dict[str, tuple[str, str]] = {}
+    merged: list[CellRange] = []
+    last_row = row = column = 0
+    names: dict[str, str] = {}
+    with archive.open(part) as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            if not names:
+                namespace = element.tag[: element.tag.find("}") + 1]
+                names = {local: namespace + local for local in ("row", "c", "f", "v", "is", "mergeCell")}
+            tag = element.tag
+            if event == "start":
+                if tag == names["row"]:
+                    row = int(element.get("r") or row + 1)
+                    column = 0
+                continue
+            if tag == names["c"]:
+                reference = element.get("r")
+                if reference:
+                    row, column = coordinate_to_tuple(reference)
+                else:
+                    column += 1
+                coordinate = reference or f"{get_column_letter(column)}{row}"
+                formula = element.find(names["f"])
+                value = element.find(names["v"])
+                if formula is not None or (value is not None and value.text) or element.find(names["is"]) is not None:
+                    last_row = row
+                if formula is None:
+                    continue
+                index = formula.get("si")
+                if formula.text and index is not None and formula.get("t") == "shared":
+                    shared[index] = (coordinate, "=" + formula.text)
+                if value is None or (not value.text and element.get("t") not in _TEXT_TYPES):
+                    formulas[(row, column)] = _formula_display(formula.text, coordinate, index, shared)
+            elif tag == names["row"]:
+                element.clear()
+            elif tag == names["mergeCell"] and element.get("ref"):
+                merged.append(CellRange(element.get("ref")))
+    return _SheetLayout(last_row, formulas, tuple(merged))
+
+
+def _formula_display(text: str | None, coordinate: str, index: str | None, shared: dict[str, tuple[str, str]]) -> str:
+    """Return a cell's formula as Excel shows it, translating a shared formula from its first cell."""
+    if text:
+        return "=" + text
+    if index in shared:
+        origin, formula = shared[index]
+        return str(Translator(formula, origin=origin).translate_formula(coordinate))
+    return "(a formula)"
+
+
+# ---------------------------------------------------------------------------------------------
+# The Deals sheet
+
+
+@dataclass(frozen=True)
+class _DealsSheet:
+    columns: dict[str, int]
+    headers: dict[str, str]
+    rows: tuple[RegisterRow, ...]
+    last_row: int
+
+
+_DATE_FIELDS = frozenset(name for name in FIELDS if COLUMN_BY_FIELD[name].kind == "date")
+# Fields whose cells a rep or manager types, and Deal ID: a formula there needs a saved result.
+_TYPED_FIELDS = tuple(name for name in FIELDS if COLUMN_BY_FIELD[name].writer != "sync" or name == "deal_id")
+
+
+def _read_deals(sheet: Any, layout: _SheetLayout, config: Config, path: Path, epoch: datetime) -> _DealsSheet:
+    sheet.reset_dimensions()  # the declared dimension can be too small, or reach row 1,048,576
+    rows_iter = sheet.iter_rows(max_row=layout.last_row or None, values_only=True)
+    header_cells = next(rows_iter, None) or ()
+    columns, headers = _match_columns(header_cells, rows_iter, layout, config, path, sheet.title)
+
+    merges = _MergeSweep(layout.merged, columns)
+    # Formulas in sync's own columns are no problem of the rep's.
+    typed_columns = {columns[name] for name in _TYPED_FIELDS}
+    formulas = {key: text for key, text in layout.formulas.items() if key[1] in typed_columns}
+    column_items = tuple(columns.items())
     rows: list[RegisterRow] = []
     last_row = 1
     for number, cells in enumerate(rows_iter, start=2):
-        values = {name: cells[index - 1] if index - 1 < len(cells) else None for name, index in columns.items()}
-        if any(values[name] is not None and clean_text(values[name]) != "" for name in content_fields):
-            rows.append(RegisterRow(number, values))
-            last_row = number
-    return columns, tuple(rows), last_row
+        width = len(cells)
+        if cells.count(None) == width and not formulas:
+            continue
+        values = {name: cells[index - 1] if index <= width else None for name, index in column_items}
+        _convert_dates(values, epoch)
+        has_content = any(not is_blank(values[name]) for name in _TYPED_FIELDS)
+        if formulas:
+            for name in _TYPED_FIELDS:
+                formula = formulas.get((number, columns[name]))
+                if formula is not None:
+                    values[name] = UnreadableCell(None, formula, _formula_message(formula))
+                    has_content = True
+        if not has_content:
+            continue
+        for name, cell_range in merges.cells_in_row(number):
+            values[name] = UnreadableCell(values[name], cell_range, _merged_message(cell_range))
+        rows.append(RegisterRow(number, values))
+        last_row = number
+    return _DealsSheet(columns, headers, tuple(rows), last_row)
 
 
-def _read_team(sheet: Any, path: Path, title: str) -> tuple[TeamMember, ...]:
-    rows_iter = sheet.iter_rows(values_only=True)
-    header_cells = [fold(clean_text(value)) for value in next(rows_iter, ())]
+def _convert_dates(values: dict[str, Any], epoch: datetime) -> None:
+    """Replace numbers in date columns by date-times when they are plausible serials of ``epoch``."""
+    for name in _DATE_FIELDS:
+        value = values.get(name)
+        if value.__class__ in (int, float):
+            moment = serial_to_datetime(value, epoch)
+            if moment is not None:
+                values[name] = moment
+
+
+def _formula_message(formula: str) -> str:
+    return (
+        f"the formula {show(formula)} has no saved result, because the file was last saved by a program that "
+        f"does not calculate formulas; open the register in Excel and save it, or type the value."
+    )
+
+
+def _merged_message(cell_range: str) -> str:
+    return (
+        f"cells {cell_range} are merged; unmerge them (Home > Merge & Center > Unmerge Cells) and type the "
+        f"value into each row."
+    )
+
+
+class _MergeSweep:
+    """The merged ranges that cover the register's columns, visited row by row in ascending order."""
+
+    def __init__(self, ranges: tuple[CellRange, ...], columns: dict[str, int]) -> None:
+        self.fields_by_column = {index: name for name, index in columns.items()}
+        self.pending = sorted((cell_range for cell_range in ranges if cell_range.max_row >= 2), key=lambda r: r.min_row)
+        self.active: list[CellRange] = []
+
+    def cells_in_row(self, row: int) -> list[tuple[str, str]]:
+        """Return (field, range) for every register cell in ``row`` that is part of a merged range."""
+        while self.pending and self.pending[0].min_row <= row:
+            self.active.append(self.pending.pop(0))
+        self.active = [cell_range for cell_range in self.active if cell_range.max_row >= row]
+        return [
+            (self.fields_by_column[column], cell_range.coord)
+            for cell_range in self.active
+            for column in range(cell_range.min_col, cell_range.max_col + 1)
+            if column in self.fields_by_column
+        ]
+
+
+def _match_columns(
+    header_cells: tuple[Any, ...],
+    rows_iter: Any,
+    layout: _SheetLayout,
+    config: Config,
+    path: Path,
+    title: str,
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Return field -> column index and field -> header text; raise WorkbookError naming what is wrong.
+
+    Header texts match after NFKC normalisation, case folding and joining of spaces and line
+    breaks, so "Expected\\nclose" and "ＣＵＳＴＯＭＥＲ" count as their fields' headers.
+    """
+    where = f"{path}, sheet {title!r}"
+    found: dict[str, list[int]] = {}
+    texts: dict[int, str] = {}
+    for index, value in enumerate(header_cells, start=1):
+        text = " ".join(clean_text(value).split())
+        if text:
+            found.setdefault(fold(text), []).append(index)
+            texts[index] = text
+    if not texts:
+        state = "is empty" if layout.last_row == 0 else "has no headers in row 1"
+        raise WorkbookError(f"{where} {state}. {_header_row_hint(rows_iter, config)}")
+
+    columns: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    missing: list[str] = []
+    problems: list[str] = []
+    for name in FIELDS:
+        aliases = _aliases(config, name)
+        hits = sorted({index for alias in aliases for index in found.get(fold(alias), [])})
+        if not hits:
+            missing.append(name)
+        elif len(hits) > 1:
+            listed = " and ".join(f"{get_column_letter(index)} ({texts[index]!r})" for index in hits)
+            each = "both" if len(hits) == 2 else "all"
+            problems.append(
+                f"Columns {listed} are {each} the {aliases[0]!r} column, and salesreg cannot tell which one to use; "
+                f"delete or rename all but one of them."
+            )
+        else:
+            columns[name] = hits[0]
+            headers[name] = texts[hits[0]]
+    if missing:
+        unused = {index: text for index, text in texts.items() if index not in columns.values()}
+        problems.insert(0, _missing_columns_text(missing, unused, config))
+        merged = [cell_range.coord for cell_range in layout.merged if cell_range.min_row == 1]
+        if merged:
+            problems.append(f"Row 1 has merged cells ({', '.join(merged)}); unmerge them so that every column has its own header.")
+        problems.append("Headers found in row 1: " + ", ".join(repr(text) for text in texts.values()) + ".")
+    if problems:
+        raise WorkbookError(f"{where}: " + " ".join(problems))
+    return columns, headers
+
+
+def _aliases(config: Config, name: str) -> tuple[str, ...]:
+    return config.register.header_aliases.get(name) or (config.register.headers[name],)
+
+
+def _missing_columns_text(missing: list[str], unused: dict[int, str], config: Config) -> str:
+    """Describe the missing columns, each with the closest unused header of row 1."""
+    unused_by_folded = {fold(text): index for index, text in unused.items()}
+    described = []
+    for name in missing:
+        aliases = _aliases(config, name)
+        wanted = " or ".join(repr(alias) for alias in aliases)
+        close = max(
+            (
+                (difflib.SequenceMatcher(None, fold(alias), candidate).ratio(), candidate)
+                for alias in aliases
+                for candidate in unused_by_folded
+            ),
+            default=(0.0, ""),
+        )
+        if close[0] >= 0.6:
+            index = unused_by_folded[close[1]]
+            described.append(f"{wanted} (the closest header is {unused[index]!r}, in column {get_column_letter(index)})")
+        else:
+            described.append(wanted)
+    noun = "header" if len(missing) == 1 else "headers"
+    listed = described[0] if len(described) == 1 else f"{', '.join(described[:-1])} and {described[-1]}"
+    return (
+        f"row 1 lacks the {noun} {listed}. Rename the header in row 1, or add your header text to "
+        f"[register.headers] in the config."
+    )
+
+
+def _header_row_hint(rows_iter: Any, config: Config) -> str:
+    """Return advice for a sheet whose row 1 is empty, naming a lower row that contains the headers."""
+    known = {fold(alias) for name in FIELDS for alias in _aliases(config, name)}
+    for number, cells in enumerate(itertools.islice(rows_iter, 20), start=2):
+        matches = sum(1 for value in cells if fold(clean_text(value)) in known)
+        if matches >= 3:
+            return f"The headers seem to be in row {number}; delete the rows above them so that the headers are in row 1."
+    standard = ", ".join(_aliases(config, name)[0] for name in FIELDS[:4])
+    return (
+        f"Row 1 needs the column headers, such as {standard}; copy the header row from a register "
+        f"made by `salesreg init`."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The Team sheet
+
+
+def _read_team(sheet: Any, layout: _SheetLayout, path: Path) -> tuple[TeamMember, ...]:
+    title = sheet.title
+    sheet.reset_dimensions()
+    rows_iter = sheet.iter_rows(max_row=layout.last_row or None, values_only=True)
+    header_cells = [fold(clean_text(value)) for value in next(rows_iter, None) or ()]
     positions: dict[str, int] = {}
     for header in TEAM_HEADERS:
         if fold(header) not in header_cells:
+            found = ", ".join(f'"{text}"' for text in header_cells if text) or "none"
             raise WorkbookError(
                 f"{path}, sheet {title!r}: row 1 lacks the header {header!r}; "
-                f"the Team sheet needs {', '.join(TEAM_HEADERS)}."
+                f"the Team sheet needs {', '.join(TEAM_HEADERS)} (headers found: {found})."
             )
         positions[header] = header_cells.index(fold(header))
     if fold(TEAM_OFFICE_HEADER) in header_cells:
         positions[TEAM_OFFICE_HEADER] = header_cells.index(fold(TEAM_OFFICE_HEADER))
     members: list[TeamMember] = []
     for number, cells in enumerate(rows_iter, start=2):
+        if cells.count(None) == len(cells):
+            continue
+
         def cell(header: str) -> str:
             index = positions.get(header, len(cells))
-            return clean_text(cells[index]) if index < len(cells) else ""
+            return " ".join(clean_text(cells[index]).split()) if index < len(cells) else ""
 
         if not cell("Name") and not cell("Email"):
             continue
@@ -209,95 +842,177 @@ def _read_team(sheet: Any, path: Path, title: str) -> tuple[TeamMember, ...]:
     return tuple(members)
 
 
-def write_register(config: Config, snapshot: RegisterSnapshot, changes: dict[int, dict[str, Any]]) -> Path | None:
+def write_register(
+    config: Config,
+    snapshot: RegisterSnapshot,
+    changes: dict[int, dict[str, Any]],
+    other_cells: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path | None:
     """Write ``changes`` (Excel row -> field -> value) into the Deals sheet, atomically.
 
-    Only cells of the fields in ``changes`` are touched. Raises WorkbookBusy when a lock file
-    appears or the file changed since ``snapshot`` was read; then nothing is written.
-    Returns the path of the backup of the previous file.
+    ``other_cells`` maps other sheets' names to coordinate ("B3") -> value, such as the
+    Settings cells of a new fiscal year. Only the cells in ``changes`` and ``other_cells`` are
+    written, by patching the sheets' XML (see xlsx_patch); every other part of the file stays
+    byte-for-byte the same. Rows beyond the Excel table extend it. Raise WorkbookBusy when a
+    lock file exists and RegisterChanged when the file changed since ``snapshot`` was read;
+    then nothing is written. Return the path of the newest backup, or None when
+    ``[register] backups`` is 0.
     """
     path = snapshot.path
-    check_not_busy(path)
+    stale_hours = config.register.stale_lock_hours
+    check_not_busy(path, stale_hours)
     data = _read_bytes(path)
     if hashlib.sha256(data).hexdigest() != snapshot.digest:
-        raise WorkbookBusy(f"{path} was saved by someone else during this run; nothing was written. Run again.")
+        raise RegisterChanged(f"{path} was saved by someone else during this run; nothing was written. Run again.")
 
-    keep_vba = path.suffix.lower() == ".xlsm"
-    workbook = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, keep_links=True)
-    sheet = workbook[config.register.sheet]
-    _apply_changes(sheet, snapshot, changes, config)
-    _extend_table(sheet, snapshot, max(changes, default=snapshot.last_row))
+    edits = {
+        row: {snapshot.columns[name]: _cell_value(value) for name, value in values.items()}
+        for row, values in changes.items()
+    }
+    other_edits: dict[str, dict[int, dict[int, CellValue]]] = {}
+    for sheet_name, cells in (other_cells or {}).items():
+        for coordinate, value in cells.items():
+            row, column = coordinate_to_tuple(coordinate.replace("$", ""))
+            other_edits.setdefault(sheet_name, {}).setdefault(row, {})[column] = _cell_value(value)
+    table_rows_to = max([snapshot.last_row, *changes])
+    patched: list[PatchResult] = []
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return replace_atomically(path, buffer.getvalue(), expected_digest=snapshot.digest)
+    def write(stream: BinaryIO) -> None:
+        patched.append(patch_workbook(data, stream, config.register.sheet, edits, table_rows_to, other_edits))
 
+    def verify(temporary: Path) -> None:
+        verify_workbook(temporary, data, patched[-1])
 
-def _apply_changes(sheet: Worksheet, snapshot: RegisterSnapshot, changes: dict[int, dict[str, Any]], config: Config) -> None:
-    """Set the owned cells, with the grey fill, lock and number format of a computed column.
-
-    The style is set on every write because a row typed below the template's formatted rows,
-    or a file saved by LibreOffice (which keeps column styles only), has unstyled cells.
-    """
-    money_format = excel_number_format(config.fiscal.currency)
-    formats = {"money": money_format, "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "count": "0"}
-    fill = PatternFill(fill_type="solid", fgColor=COMPUTED_COLOR)
-    locked = Protection(locked=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row, values in changes.items():
-        for name, value in values.items():
-            cell = sheet.cell(row=row, column=snapshot.columns[name])
-            if isinstance(value, datetime):
-                value = value.replace(tzinfo=None)
-            cell.value = value
-            kind = COLUMN_BY_FIELD[name].kind
-            if kind in formats and cell.number_format != formats[kind]:
-                cell.number_format = formats[kind]
-            if cell.fill != fill:
-                cell.fill = fill
-            if cell.protection != locked:
-                cell.protection = locked
-            if name == "problems" and cell.alignment != wrap:
-                cell.alignment = wrap
-
-
-def _extend_table(sheet: Worksheet, snapshot: RegisterSnapshot, last_row: int) -> None:
-    """Grow the Excel table over the Deals data when rows were typed below it."""
-    for table in sheet.tables.values():
-        start, end = table.ref.split(":")
-        end_column = "".join(ch for ch in end if ch.isalpha())
-        end_row = int("".join(ch for ch in end if ch.isdigit()))
-        if last_row > end_row:
-            table.ref = f"{start}:{end_column}{last_row}"
-            if table.autoFilter is not None:
-                table.autoFilter.ref = table.ref
-
-
-def replace_atomically(path: Path, content: bytes, expected_digest: str | None = None) -> Path | None:
-    """Write ``content`` to a temporary file beside ``path``, keep a backup, then replace ``path``.
-
-    When ``expected_digest`` is given and the file changed meanwhile, raise WorkbookBusy and
-    leave the file alone. Returns the backup path, or None when there was no previous file.
-    """
-    folder = path.parent
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
-    temp = Path(temp_name)
-    backup: Path | None = None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if path.exists():
-            if expected_digest is not None:
-                current = hashlib.sha256(path.read_bytes()).hexdigest()
-                if current != expected_digest:
-                    raise WorkbookBusy(f"{path} was saved by someone else during this run; nothing was written. Run again.")
-                check_not_busy(path)
-            backup = path.with_name(f"{path.stem}.backup{path.suffix}")
-            shutil.copy2(path, backup)
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    backup = replace_file(
+        path, write, verify, snapshot.digest, config.register.backups, before_replace=lambda: check_not_busy(path, stale_hours)
+    )
+    result = patched[-1]
+    log.debug("Wrote %d cells into %s, in %d new rows and %d existing ones.", len(result.written_cells), path,
+              len(result.rows_added), len({row for row, _ in result.written_cells} - set(result.rows_added)))
+    for table in result.tables:
+        log.info("Extended table %s from %s to %s.", table.name, table.old_ref, table.new_ref)
     return backup
+
+
+@dataclass(frozen=True)
+class FormulaCells:
+    """The formula columns of the Deals sheet and the Settings cells, as one read of the file saw them."""
+
+    # (row, field) -> formula text with its leading "=", or None when the cell holds no formula.
+    # A cell that shares another cell's formula has the text translated to its own row.
+    formulas: dict[tuple[int, str], str | None]
+    # (row, field) -> the cached result text and type of the cell, as cell_result returns them.
+    results: dict[tuple[int, str], tuple[str | None, str]]
+    # Defined name -> (sheet name, coordinate without "$") of the Settings names that exist.
+    names: dict[str, tuple[str, str]]
+    # Defined name -> the cached value text and type of its cell, as cell_result returns them.
+    settings: dict[str, tuple[str | None, str]]
+    date1904: bool
+
+    @property
+    def has_formulas(self) -> bool:
+        """Whether the register has the Settings sheet that the sales formulas read.
+
+        Registers made before the template had formulas lack it, and sync writes plain values there.
+        """
+        return FY_START in self.names
+
+
+def read_formula_cells(config: Config, snapshot: RegisterSnapshot, fields: Sequence[str] = FORMULA_FIELDS) -> FormulaCells:
+    """Read the formulas of the ``fields`` columns in the snapshot's rows, and the Settings cells.
+
+    openpyxl reads the register with cached values only, so this reads the sheet XML again for
+    the formula texts. Raise RegisterChanged when the file changed since ``snapshot`` was read.
+    """
+    path = snapshot.path
+    data = _read_bytes(path)
+    if hashlib.sha256(data).hexdigest() != snapshot.digest:
+        raise RegisterChanged(f"{path} was saved by someone else during this run; nothing was written. Run again.")
+
+    names: dict[str, tuple[str, str]] = {}
+    for name, reference in read_defined_names(data).items():
+        if name in (FY_START, MONEY_DIGITS):
+            located = _single_cell_reference(reference)
+            if located is not None:
+                names[name] = located
+    columns = {field: snapshot.columns[field] for field in fields if field in snapshot.columns}
+    rows = {row.row for row in snapshot.rows}
+    try:
+        deal_cells = read_cells(data, config.register.sheet, {row: set(columns.values()) for row in rows}) if columns else {}
+        settings: dict[str, tuple[str | None, str]] = {}
+        for name, (sheet, coordinate) in names.items():
+            row, column = coordinate_to_tuple(coordinate)
+            cell = read_cells(data, sheet, {row: {column}}).get((row, column))
+            settings[name] = cell_result(cell) if cell is not None else (None, "n")
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            date1904 = locate_sheet(archive, config.register.sheet).date1904
+    except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError) as exc:
+        raise _damaged(path, exc) from None
+
+    formulas: dict[tuple[int, str], str | None] = {}
+    results: dict[tuple[int, str], tuple[str | None, str]] = {}
+    shared: dict[tuple[int, str], tuple[str, str]] = {}  # (column, shared index) -> (master cell, formula)
+    for (row, column), xml in sorted(deal_cells.items()):
+        formula = cell_formula(xml)
+        if formula is not None and formula.kind == "shared" and formula.text and formula.shared_index is not None:
+            shared[(column, formula.shared_index)] = (f"{get_column_letter(column)}{row}", "=" + formula.text)
+    for field, column in columns.items():
+        for row in rows:
+            xml = deal_cells.get((row, column))
+            formula = cell_formula(xml) if xml is not None else None
+            formulas[(row, field)] = _formula_text(formula, row, column, shared)
+            results[(row, field)] = cell_result(xml) if xml is not None else (None, "n")
+    return FormulaCells(formulas, results, names, settings, date1904)
+
+
+def _formula_text(formula: CellFormula | None, row: int, column: int, shared: dict[tuple[int, str], tuple[str, str]]) -> str | None:
+    """Return a cell's formula with "=", translating a formula shared from a cell in the same column."""
+    if formula is None:
+        return None
+    if formula.text:
+        return "=" + formula.text
+    master = shared.get((column, formula.shared_index or ""))
+    if master is None:
+        # NOTE: a formula shared from another column is not followed; sync writes the formula again.
+        return "=(a shared formula)"
+    origin, text = master
+    return str(Translator(text, origin=origin).translate_formula(f"{get_column_letter(column)}{row}"))
+
+
+def _single_cell_reference(reference: str) -> tuple[str, str] | None:
+    """Return (sheet, coordinate) of a defined name's reference such as ``'My sheet'!$B$3``."""
+    match = re.fullmatch(r"(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d+)", reference)
+    if match is None:
+        return None
+    sheet = match.group(1).replace("''", "'") if match.group(1) is not None else match.group(2)
+    return sheet, f"{match.group(3).upper()}{match.group(4)}"
+
+
+def replace_atomically(path: Path, content: bytes, expected_digest: str | None = None, backups: int = 3) -> Path | None:
+    """Replace ``path`` with ``content``, a whole new .xlsx file, through ``atomic.replace_file``.
+
+    For writers that build the complete file themselves. The temporary file is verified by
+    reading it back as a zip package with the same bytes. With ``expected_digest`` the file
+    must still contain those bytes (else RegisterChanged); without it, it is replaced whatever
+    it contains. Return the newest backup, or None.
+    """
+    expected = hashlib.sha256(content).hexdigest()
+
+    def verify(temporary: Path) -> None:
+        try:
+            with zipfile.ZipFile(temporary) as archive:
+                damaged = archive.testzip()
+        except zipfile.BadZipFile as exc:
+            raise WorkbookError(f"{temporary} did not read back as a zip package ({exc}); {path} was not replaced.") from None
+        if damaged is not None or hashlib.sha256(temporary.read_bytes()).hexdigest() != expected:
+            raise WorkbookError(f"{temporary} did not read back as written; {path} was not replaced.")
+
+    return replace_file(path, lambda stream: stream.write(content), verify, expected_digest, backups,
+                        before_replace=lambda: check_not_busy(path))
+
+
+def _cell_value(value: Any) -> CellValue:
+    """Return a planned value as the patcher takes it; Excel cells hold no time zone."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value  # type: ignore[no-any-return]

@@ -12,18 +12,22 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from .config import Config
 from .deadline import compute_deadline
-from .fields import REP_FIELDS
+from .fields import COMPUTED_FIELDS, FIELDS, REP_FIELDS
 from .fiscal import FiscalYear, Month, fiscal_sales, fiscal_year_of, monthly_sales, weighted_sales
-from .model import Deal
+from .model import Deal, Problem
 from .register import RegisterSnapshot
-from .state import DealState, State
+from .state import DealState, State, StoredRow
 from .validate import TeamIndex, check_deal
 
 DEAL_ID_PATTERN = re.compile(r"^D-(\d+)$")
+
+# The cells kept in the state for each deal: everything but the computed columns.
+STORED_FIELDS: tuple[str, ...] = tuple(name for name in FIELDS if name not in COMPUTED_FIELDS)
+MAX_DELETED_NOTICES = 20  # one notice per deleted deal up to this many, then one for the rest
 
 Status = Literal["new", "updated", "improper", "unchanged", "untracked"]
 
@@ -45,6 +49,12 @@ class ScannedDeal:
         return self.state.deadline if self.state else None
 
 
+@dataclass(frozen=True)
+class DeletedDeal:
+    deal_id: str
+    row: int  # the Excel row where a scan last saw it
+
+
 @dataclass
 class Scan:
     now: datetime
@@ -55,6 +65,8 @@ class Scan:
     notices: list[str] = field(default_factory=list)
     history: list[tuple[str, str, str, str, datetime]] = field(default_factory=list)
     highest_number: int = 0
+    deleted: list[DeletedDeal] = field(default_factory=list)  # deals this scan found gone from the register
+    rows_to_store: list[tuple[str, int, dict[str, Any], str]] = field(default_factory=list)  # (deal ID, row, cells, hash)
 
     def count(self, status: Status) -> int:
         return sum(1 for scanned in self.deals if scanned.status == status)
@@ -72,8 +84,14 @@ def format_deal_id(number: int) -> str:
     return f"D-{number:06d}"
 
 
-def scan_register(config: Config, snapshot: RegisterSnapshot, state: State, now: datetime, assign_ids: bool) -> Scan:
-    """Check every row and decide its new state as of ``now`` (zone-aware); store nothing."""
+def scan_register(
+    config: Config, snapshot: RegisterSnapshot, state: State, now: datetime, assign_ids: bool, track_deletions: bool = False
+) -> Scan:
+    """Check every row and decide its new state as of ``now`` (zone-aware); store nothing.
+
+    With ``track_deletions`` (sync), deals that are in the state but no longer in the
+    register are listed in ``Scan.deleted``, with a notice and a history entry each.
+    """
     zone = config.timezone
     today = now.astimezone(zone).date()
     year = fiscal_year_of(now.astimezone(zone), config.fiscal.start_month, config.fiscal.label)
@@ -90,30 +108,88 @@ def scan_register(config: Config, snapshot: RegisterSnapshot, state: State, now:
         )
 
     seen_ids: dict[str, int] = {}
+    stored = state.deal_rows()
     for row in snapshot.rows:
-        deal = check_deal(row.row, row.values, config, team, today)
-        deal_id, assigned = _identify(deal, seen_ids, scan, assign_ids)
+        deal = check_deal(row.row, row.values, config, team, today, headers=snapshot.headers)
+        deal_id, assigned = _identify(deal, seen_ids, scan, assign_ids, config.register.headers["deal_id"])
         scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year))
+        if deal_id is not None:
+            _note_row(scan, stored, deal_id, row.row, row.values)
+    if track_deletions:
+        _note_deleted(config, scan, known, stored, seen_ids)
     return scan
 
 
-def _identify(deal: Deal, seen_ids: dict[str, int], scan: Scan, assign_ids: bool) -> tuple[str | None, bool]:
+def _identify(deal: Deal, seen_ids: dict[str, int], scan: Scan, assign_ids: bool, header: str) -> tuple[str | None, bool]:
+    """Return the deal's ID and whether this scan assigned it.
+
+    Of rows that share a Deal ID (a copied row), the first keeps it. With ``assign_ids``
+    every later one gets a new ID and a problem in its Problems cell that names the first row.
+    """
     deal_id = deal.deal_id
+    copied_from: tuple[str, int] | None = None
     if deal_id is not None and deal_id in seen_ids:
         scan.notices.append(
             f"Row {deal.row}: Deal ID {deal_id} is already used by row {seen_ids[deal_id]}"
             + ("; this row gets a new ID." if assign_ids else "; run sync to give this row its own ID.")
         )
+        copied_from = (deal_id, seen_ids[deal_id])
         deal_id = None
     if deal_id is None and assign_ids:
         scan.highest_number += 1
         deal_id = format_deal_id(scan.highest_number)
         deal.deal_id = deal_id
         seen_ids[deal_id] = deal.row
+        if copied_from is not None:
+            old_id, first_row = copied_from
+            message = (
+                f"{old_id} was also in row {first_row}, so this row got the new ID {deal_id}. "
+                f"If this row is a copy of that deal, delete it."
+            )
+            deal.problems.append(Problem(deal.row, header, old_id, message))
         return deal_id, True
     if deal_id is not None:
         seen_ids[deal_id] = deal.row
     return deal_id, False
+
+
+def _note_row(scan: Scan, stored: dict[str, StoredRow], deal_id: str, row: int, values: dict[str, Any]) -> None:
+    """Queue the row's cells for the state when they or the row number changed, or the deal is back."""
+    cells = {name: values.get(name) for name in STORED_FIELDS}
+    cells["deal_id"] = deal_id
+    content_hash = hashlib.sha1(repr([cells[name] for name in STORED_FIELDS]).encode()).hexdigest()
+    previous = stored.get(deal_id)
+    if previous is not None and previous.deleted_at is not None:
+        scan.notices.append(f"Deal {deal_id} is back in the register, in row {row}.")
+        scan.history.append((deal_id, "row", "deleted", str(row), scan.now))
+    elif previous is not None and (previous.content_hash, previous.row) == (content_hash, row):
+        return
+    scan.rows_to_store.append((deal_id, row, cells, content_hash))
+
+
+def _note_deleted(config: Config, scan: Scan, known: dict[str, DealState], stored: dict[str, StoredRow], present: dict[str, int]) -> None:
+    """List the deals that are in the state, not marked deleted yet, and missing from the register."""
+    gone = sorted(
+        deal_id
+        for deal_id in set(known) | set(stored)
+        if deal_id not in present and not (deal_id in stored and stored[deal_id].deleted_at is not None)
+    )
+    for deal_id in gone:
+        row = stored[deal_id].row if deal_id in stored else 0
+        scan.deleted.append(DeletedDeal(deal_id, row))
+        scan.history.append((deal_id, "row", str(row) if row else "", "deleted", scan.now))
+    for deleted in scan.deleted[:MAX_DELETED_NOTICES]:
+        where = f", last seen in row {deleted.row}," if deleted.row else ""
+        scan.notices.append(
+            f"Deal {deleted.deal_id}{where} is no longer in {config.register.path.name}; its last content is kept "
+            f"in the state. To put it back as a new row, run `salesreg restore {deleted.deal_id}`."
+        )
+    if len(scan.deleted) > MAX_DELETED_NOTICES:
+        rest = [deleted.deal_id for deleted in scan.deleted[MAX_DELETED_NOTICES:]]
+        scan.notices.append(
+            f"{len(rest)} more deals are no longer in {config.register.path.name} ({rest[0]} to {rest[-1]}); "
+            f"`salesreg restore DEAL_ID` puts any of them back."
+        )
 
 
 def _scan_deal(
@@ -182,10 +258,14 @@ def _weighted(config: Config, deal: Deal, amount: Decimal) -> Decimal | None:
 
 
 def commit_scan(state: State, scan: Scan) -> None:
-    """Store the new deal states, the highest deal number and the history in one transaction."""
+    """Store the new deal states, rows, deletions, the highest deal number and the history in one transaction."""
     with state.transaction() as db:
         for scanned in scan.deals:
             if scanned.state is not None and scanned.status != "unchanged":
                 state.upsert_deal(db, scanned.state)
+        for deal_id, row, cells, content_hash in scan.rows_to_store:
+            state.store_deal_row(db, deal_id, row, cells, content_hash)
+        for deleted in scan.deleted:
+            state.mark_deleted(db, deleted.deal_id, deleted.row, scan.now)
         state.add_history(db, scan.history)
         state.set_highest_deal_number(db, scan.highest_number)

@@ -2,7 +2,8 @@
 
 Per deal: the fingerprint and canonical values of the rep-edited fields, the last update, the
 current reminder cycle and its deadline. A ledger of reminder steps keyed by deal, deadline and
-step, so a step is recorded once. Field-level history. Times are stored as UTC ISO-8601 text.
+step, so a step is recorded once. Field-level history. The last cells of every deal's row,
+so that a deal deleted from the register can be put back. Times are stored as UTC ISO-8601 text.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
+from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -54,6 +56,13 @@ CREATE TABLE IF NOT EXISTS history (
     changed_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_time ON history (changed_at);
+CREATE TABLE IF NOT EXISTS deal_rows (
+    deal_id TEXT PRIMARY KEY,
+    row INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    deleted_at TEXT
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     command TEXT NOT NULL,
@@ -62,6 +71,50 @@ CREATE TABLE IF NOT EXISTS runs (
     counts TEXT
 );
 """
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    row: int  # the Excel row where a scan last saw the deal
+    content_hash: str
+    deleted_at: datetime | None  # when a sync first missed the deal; None while it is in the register
+
+
+def encode_cells(values: dict[str, Any]) -> str:
+    """Return cell values as JSON that keeps their types: [kind, text] per field."""
+    encoded: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            encoded[name] = ["bool", "1" if value else "0"]
+        elif isinstance(value, int):
+            encoded[name] = ["int", str(value)]
+        elif isinstance(value, float):
+            encoded[name] = ["float", repr(value)]
+        elif isinstance(value, datetime):
+            encoded[name] = ["datetime", value.isoformat()]
+        elif isinstance(value, date):
+            encoded[name] = ["date", value.isoformat()]
+        elif isinstance(value, time):
+            encoded[name] = ["time", value.isoformat()]
+        else:
+            encoded[name] = ["text", str(value)]
+    return json.dumps(encoded, ensure_ascii=False, sort_keys=True)
+
+
+def decode_cells(text: str) -> dict[str, Any]:
+    """Return the cell values that ``encode_cells`` stored."""
+    readers: dict[str, Any] = {
+        "bool": lambda value: value == "1",
+        "int": int,
+        "float": float,
+        "datetime": datetime.fromisoformat,
+        "date": date.fromisoformat,
+        "time": time.fromisoformat,
+        "text": str,
+    }
+    return {name: readers[kind](value) for name, (kind, value) in json.loads(text).items()}
 
 
 def to_text(moment: datetime) -> str:
@@ -153,6 +206,37 @@ class State:
                 to_text(deal.cycle_started),
                 to_text(deal.deadline) if deal.deadline else None,
             ),
+        )
+
+    # the last content of each deal's row, kept so that a deleted deal can be restored
+
+    def deal_rows(self) -> dict[str, StoredRow]:
+        rows = self.db.execute("SELECT deal_id, row, content_hash, deleted_at FROM deal_rows").fetchall()
+        return {
+            row["deal_id"]: StoredRow(row["row"], row["content_hash"], from_text(row["deleted_at"]) if row["deleted_at"] else None)
+            for row in rows
+        }
+
+    def deal_content(self, deal_id: str) -> dict[str, Any] | None:
+        """Return the last stored cells (field -> value) of a deal's row, or None."""
+        row = self.db.execute("SELECT content FROM deal_rows WHERE deal_id = ?", (deal_id,)).fetchone()
+        return decode_cells(row["content"]) if row else None
+
+    def store_deal_row(self, db: sqlite3.Connection, deal_id: str, row: int, content: dict[str, Any], content_hash: str) -> None:
+        """Store the row and cells where a deal is now; this also marks it as present in the register."""
+        db.execute(
+            """INSERT INTO deal_rows VALUES (?, ?, ?, ?, NULL)
+               ON CONFLICT (deal_id) DO UPDATE SET row = excluded.row, content = excluded.content,
+                 content_hash = excluded.content_hash, deleted_at = NULL""",
+            (deal_id, row, encode_cells(content), content_hash),
+        )
+
+    def mark_deleted(self, db: sqlite3.Connection, deal_id: str, row: int, at: datetime) -> None:
+        """Record that a deal is no longer in the register; a deal without stored cells gets an empty row."""
+        db.execute(
+            """INSERT INTO deal_rows VALUES (?, ?, '{}', '', ?)
+               ON CONFLICT (deal_id) DO UPDATE SET deleted_at = excluded.deleted_at""",
+            (deal_id, row, to_text(at)),
         )
 
     # deal numbers

@@ -8,6 +8,9 @@ from decimal import Decimal
 
 from .fiscal import FiscalYear, Month
 
+# The Recent changes sheet covers the history of this many days before "now".
+RECENT_CHANGE_DAYS = 7
+
 
 @dataclass(frozen=True)
 class SummaryDeal:
@@ -22,6 +25,9 @@ class SummaryDeal:
     expected_close: date | None
     outcome: str  # "" while open, "Won" or "Lost"
     outcome_reason: str
+    # The Expected close of a Won or Lost deal, because the register has no close date column;
+    # None for open deals and for closed deals without an Expected close.
+    closed_on: date | None
     expectation: str  # rank such as "A", or "" when the manager has not ranked the deal
     reviewed_on: date | None
     competitors: str
@@ -49,6 +55,8 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class SummaryData:
+    """Everything the summary shows, as of ``now``; the summary reads nothing else."""
+
     now: datetime
     fiscal_year: FiscalYear
     currency: str
@@ -59,4 +67,5 @@ class SummaryData:
     information_headers: tuple[str, ...]  # header texts of the six information fields
     deals: tuple[SummaryDeal, ...]
     history: tuple[HistoryEntry, ...] = field(default=())
+    history_days: int = RECENT_CHANGE_DAYS  # the Recent changes sheet shows this many days before ``now``
     offices: dict[str, str] = field(default_factory=dict)  # rep name -> office; empty when Team has no Office column

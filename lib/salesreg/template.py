@@ -1,8 +1,10 @@
-"""Build the register template: the Deals, Team, Lists and Guide sheets of a new workbook.
+"""Build the register template: the Deals, Team, Lists, Guide and Settings sheets of a new workbook.
 
 The template carries everything a rep needs while typing: drop-downs, input help on the
-headers, number formats, and locked computed columns. ``salesreg init`` starts every register
-from it, and ``scripts/build_template.py`` rebuilds the committed ``sheets/template.xlsx``.
+headers, number formats, live formulas for the sales columns, conditional formatting for
+overdue deadlines and rows with problems, and locked computed columns. ``salesreg init`` starts
+every register from it, and ``scripts/build_template.py`` rebuilds the committed
+``sheets/template.xlsx``.
 """
 
 from __future__ import annotations
@@ -14,22 +16,36 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from .config import Config, build_config
+from .config import Config, Offset, build_config
 from .errors import ConfigError
 from .fields import COLUMNS, OUTCOMES, TEAM_HEADERS, Column
+from .formulas import (
+    EXPECTATION_LIST,
+    FORMULA_FIELDS,
+    PROBABILITY_LIST,
+    SETTINGS,
+    SETTINGS_FIRST_ROW,
+    SETTINGS_SHEET,
+    SETTINGS_VALUE_COLUMN,
+    TEMPLATE_COLUMNS,
+    formula_cells,
+    settings_values,
+)
 from .money import excel_number_format
 
 LISTS_SHEET = "Lists"
@@ -44,7 +60,9 @@ DEAL_ROWS = 200
 FIRST_DATA_ROW = 2
 LAST_DEAL_ROW = FIRST_DATA_ROW + DEAL_ROWS - 1
 TEAM_ROWS = 50
-LAST_TEAM_NAME_ROW = 500  # the Rep drop-down reads Team names down to this row
+# Drop-downs, input checks and conditional formats reach the sheet's last row, so that rows
+# typed below the table get them too. Excel does not grow a table on a protected sheet.
+LAST_SHEET_ROW = 1048576
 
 LOST_REASONS: tuple[str, ...] = (
     "Price",
@@ -56,14 +74,14 @@ LOST_REASONS: tuple[str, ...] = (
     "Other",
 )
 
-# Workbook-level names behind the drop-downs. Excel saves a list validation that refers to
+# Workbook-level names behind the drop-downs, each an OFFSET over the filled cells of its column,
+# so that a value added below the last one joins the drop-down. Excel saves a list validation that refers to
 # another sheet directly in an x14 extension, and openpyxl 3.1 drops that extension on load, so
 # such drop-downs would vanish on the first sync after someone saves the register in Excel.
 # A defined name is no reference to another sheet, so the validation stays in the standard part.
 # NOTE: not yet checked with a file saved by Excel; LibreOffice 7.4 keeps both forms standard.
 STAGE_LIST = "StageList"
 OUTCOME_LIST = "OutcomeList"
-EXPECTATION_LIST = "ExpectationList"
 LOST_REASON_LIST = "LostReasonList"
 TEAM_NAME_LIST = "TeamNameList"
 
@@ -72,13 +90,16 @@ LISTS_COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("Stages", STAGE_LIST),
     ("Outcomes", OUTCOME_LIST),
     ("Expectation", EXPECTATION_LIST),
-    ("Probability", None),
+    ("Probability", PROBABILITY_LIST),
     ("Lost reasons", LOST_REASON_LIST),
 )
 
 COMPUTED_COLOR = "D9D9D9"  # grey: written by sync, locked
 MANAGER_COLOR = "DDEBF7"  # pale blue: the manager's columns
 REP_COLOR = "E2EFDA"  # pale green: the rep's columns
+OVERDUE_FILL = "FFC7CE"  # red: a deadline that has passed
+OVERDUE_FONT = "9C0006"
+PROBLEM_FILL = "FCE4D6"  # pale orange: a row whose Problems cell is not empty
 WRITER_COLORS = {"sync": COMPUTED_COLOR, "manager": MANAGER_COLOR, "rep": REP_COLOR}
 
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "count": "0"}
@@ -100,15 +121,19 @@ TEAM_HELP = {
 TEAM_WIDTHS = {"Name": 22, "Email": 32, "Manager": 22, "Active": 10}
 
 
-def build_template(path: Path, config: Config | None = None) -> None:
+def build_template(path: Path, config: Config | None = None, today: date | None = None) -> None:
     """Write the register template to ``path``, replacing any file there atomically.
 
     Header texts, sheet names, stages, expectation ranks and the currency come from ``config``
-    (the defaults when it is None). Raise ConfigError when two sheet names collide, for example
+    (the defaults when it is None). The Settings sheet counts the fiscal year that contains the
+    local date ``today``, by default the fixed build date, so that the committed file does not
+    depend on the day it was built. Raise ConfigError when two sheet names collide, for example
     register.sheet = "Lists".
     """
     if config is None:
         config = build_config({}, Path("."))
+    if today is None:
+        today = BUILD_TIME.date()
     _check_sheet_names(config)
 
     workbook = Workbook()
@@ -118,9 +143,11 @@ def build_template(path: Path, config: Config | None = None) -> None:
     team = workbook.create_sheet(config.register.team_sheet)
     lists = workbook.create_sheet(LISTS_SHEET)
     guide = workbook.create_sheet(GUIDE_SHEET)
+    settings = workbook.create_sheet(SETTINGS_SHEET)
 
     _fill_lists(workbook, lists, config)
     _fill_team(workbook, team)
+    _fill_settings(workbook, settings, config, today)
     _fill_deals(deals, config)
     _fill_guide(guide, config)
 
@@ -132,13 +159,13 @@ def build_template(path: Path, config: Config | None = None) -> None:
 
 
 def _check_sheet_names(config: Config) -> None:
-    names = [config.register.sheet, config.register.team_sheet, LISTS_SHEET, GUIDE_SHEET]
+    names = [config.register.sheet, config.register.team_sheet, LISTS_SHEET, GUIDE_SHEET, SETTINGS_SHEET]
     lowered = [name.lower() for name in names]
     for name in names:
         if lowered.count(name.lower()) > 1:
             raise ConfigError(
                 f"Sheet name {name!r} is used twice in the template (register.sheet, "
-                f"register.team_sheet, {LISTS_SHEET}, {GUIDE_SHEET}); "
+                f"register.team_sheet, {LISTS_SHEET}, {GUIDE_SHEET}, {SETTINGS_SHEET}); "
                 f"give register.sheet and register.team_sheet distinct names."
             )
 
@@ -151,18 +178,68 @@ def _fill_deals(sheet: Worksheet, config: Config) -> None:
         _style_deal_column(sheet, letter, column, config)
         sheet.add_data_validation(_input_help(headers[column.field], column.help, f"{letter}1"))
 
-    last_letter = get_column_letter(len(COLUMNS))
-    sheet.add_table(
-        Table(
-            displayName=DEALS_TABLE,
-            ref=f"A1:{last_letter}{LAST_DEAL_ROW}",
-            tableStyleInfo=TableStyleInfo(name=TABLE_STYLE, showRowStripes=True),
-        )
-    )
+    _write_formulas(sheet)
+    sheet.add_table(_deals_table(config))
     sheet.freeze_panes = "A2"
     sheet.row_dimensions[1].height = 30
     _add_deal_validations(sheet, config)
+    _add_conditional_formats(sheet)
     _protect_deals(sheet)
+
+
+def _write_formulas(sheet: Worksheet) -> None:
+    """Write the sales formulas into the prepared rows; cached results are added on save."""
+    for row in range(FIRST_DATA_ROW, LAST_DEAL_ROW + 1):
+        for field, formula in formula_cells(row).items():
+            sheet.cell(row=row, column=TEMPLATE_COLUMNS[field], value=formula)
+
+
+def _deals_table(config: Config) -> Table:
+    """Return the Deals table, whose formula columns fill rows that Excel adds to the table."""
+    headers = config.register.headers
+    columns = []
+    first_row_formulas = formula_cells(FIRST_DATA_ROW)
+    for index, column in enumerate(COLUMNS, start=1):
+        table_column = TableColumn(id=index, name=headers[column.field])
+        if column.field in FORMULA_FIELDS:
+            # Excel keeps a calculated column's formula as written for the table's first data
+            # row and shifts its relative references for each new row.
+            # NOTE: checked against the file format only; no Excel was at hand to add a row with.
+            formula = first_row_formulas[column.field].removeprefix("=")
+            table_column.calculatedColumnFormula = TableFormula(attr_text=formula)
+        columns.append(table_column)
+    last_letter = get_column_letter(len(COLUMNS))
+    table = Table(
+        displayName=DEALS_TABLE,
+        ref=f"A1:{last_letter}{LAST_DEAL_ROW}",
+        tableStyleInfo=TableStyleInfo(name=TABLE_STYLE, showRowStripes=True),
+        tableColumns=columns,
+    )
+    table.autoFilter = AutoFilter(ref=table.ref)
+    return table
+
+
+def _add_conditional_formats(sheet: Worksheet) -> None:
+    """Mark a passed deadline red and a row with problems pale orange, down to the sheet's end."""
+    deadline = get_column_letter(TEMPLATE_COLUMNS["deadline"])
+    problems = get_column_letter(TEMPLATE_COLUMNS["problems"])
+    last_letter = get_column_letter(len(COLUMNS))
+    # The overdue rule comes first, so it wins on the deadline cell of a row with problems.
+    sheet.conditional_formatting.add(
+        f"{deadline}{FIRST_DATA_ROW}:{deadline}{LAST_SHEET_ROW}",
+        FormulaRule(
+            formula=[f"AND(ISNUMBER({deadline}{FIRST_DATA_ROW}),{deadline}{FIRST_DATA_ROW}<NOW())"],
+            fill=PatternFill(fill_type="solid", bgColor=OVERDUE_FILL),
+            font=Font(color=OVERDUE_FONT, bold=True),
+        ),
+    )
+    sheet.conditional_formatting.add(
+        f"A{FIRST_DATA_ROW}:{last_letter}{LAST_SHEET_ROW}",
+        FormulaRule(
+            formula=[f'LEN(${problems}{FIRST_DATA_ROW})>0'],
+            fill=PatternFill(fill_type="solid", bgColor=PROBLEM_FILL),
+        ),
+    )
 
 
 def _style_deal_header(cell: Cell, column: Column) -> None:
@@ -292,10 +369,9 @@ def _add_deal_validations(sheet: Worksheet, config: Config) -> None:
 
 
 def _data_range(field: str) -> str:
-    """Return the range of the field's column in the prepared table rows, such as "E2:E201"."""
-    index = next(i for i, column in enumerate(COLUMNS, start=1) if column.field == field)
-    letter = get_column_letter(index)
-    return f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_DEAL_ROW}"
+    """Return the range of the field's column below the header, such as "E2:E1048576"."""
+    letter = get_column_letter(TEMPLATE_COLUMNS[field])
+    return f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_SHEET_ROW}"
 
 
 def _choice_message(values: Sequence[str], what: str, blank: str | None = None) -> str:
@@ -403,8 +479,7 @@ def _fill_team(workbook: Workbook, sheet: Worksheet) -> None:
     active.add(f"{active_letter}{FIRST_DATA_ROW}:{active_letter}{last_row}")
     sheet.add_data_validation(active)
 
-    names = f"$A${FIRST_DATA_ROW}:$A${LAST_TEAM_NAME_ROW}"
-    _define_name(workbook, TEAM_NAME_LIST, _sheet_reference(sheet.title, names))
+    _define_name(workbook, TEAM_NAME_LIST, _growing_list(sheet.title, "A", "A"))
 
 
 def _fill_lists(workbook: Workbook, sheet: Worksheet, config: Config) -> None:
@@ -416,6 +491,7 @@ def _fill_lists(workbook: Workbook, sheet: Worksheet, config: Config) -> None:
         "Probability": [float(config.expectation[rank]) for rank in ranks],
         "Lost reasons": list(LOST_REASONS),
     }
+    rank_letter = get_column_letter(LISTS_COLUMNS.index(("Expectation", EXPECTATION_LIST)) + 1)
     for index, (header, name) in enumerate(LISTS_COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet.cell(row=1, column=index, value=header).font = Font(bold=True)
@@ -425,11 +501,44 @@ def _fill_lists(workbook: Workbook, sheet: Worksheet, config: Config) -> None:
             if header == "Probability":
                 cell.number_format = "0%"
         if name is not None:
-            last_row = FIRST_DATA_ROW + len(values[header]) - 1
-            cells = f"${letter}${FIRST_DATA_ROW}:${letter}${last_row}"
-            _define_name(workbook, name, _sheet_reference(sheet.title, cells))
+            # Probabilities are as many as the ranks beside them, so the rank column sets the length.
+            counted = rank_letter if name == PROBABILITY_LIST else letter
+            _define_name(workbook, name, _growing_list(sheet.title, letter, counted))
     sheet.column_dimensions[get_column_letter(len(LISTS_COLUMNS))].width = 24
     sheet.freeze_panes = "A2"
+
+
+def _growing_list(sheet: str, letter: str, counted: str) -> str:
+    """Return an OFFSET over column ``letter`` from row 2, as many rows as column ``counted`` fills.
+
+    COUNTA counts the header too, so the list has COUNTA − 1 rows, and at least one, because
+    OFFSET with height 0 is an error. A gap in the column cuts off its last values.
+    """
+    first = _sheet_reference(sheet, f"${letter}${FIRST_DATA_ROW}")
+    whole_column = _sheet_reference(sheet, f"${counted}:${counted}")
+    return f"OFFSET({first},0,0,MAX(1,COUNTA({whole_column})-1),1)"
+
+
+def _fill_settings(workbook: Workbook, sheet: Worksheet, config: Config, today: date) -> None:
+    """Write the fiscal-year values that the sales formulas read, locked against edits."""
+    values = settings_values(config, today)
+    for index, header in enumerate(("Setting", "Value", "Meaning"), start=1):
+        sheet.cell(row=1, column=index, value=header).font = Font(bold=True)
+    for row, setting in enumerate(SETTINGS, start=SETTINGS_FIRST_ROW):
+        sheet.cell(row=row, column=1, value=setting.label)
+        value = sheet[f"{SETTINGS_VALUE_COLUMN}{row}"]
+        value.value = values[setting.label]
+        if isinstance(value.value, date):
+            value.number_format = NUMBER_FORMATS["date"]
+        value.fill = PatternFill(fill_type="solid", fgColor=COMPUTED_COLOR)
+        sheet.cell(row=row, column=3, value=setting.help)
+        if setting.name is not None:
+            cell = f"${SETTINGS_VALUE_COLUMN}${row}"
+            _define_name(workbook, setting.name, _sheet_reference(sheet.title, cell))
+    sheet.column_dimensions["A"].width = 18
+    sheet.column_dimensions["B"].width = 14
+    sheet.column_dimensions["C"].width = 70
+    sheet.protection.sheet = True
 
 
 def _define_name(workbook: Workbook, name: str, reference: str) -> None:
@@ -459,26 +568,81 @@ def _guide_lines(config: Config) -> list[str]:
     ranks = ", ".join(config.expectation)
     return [
         f"This workbook is the team's register of deals (sales opportunities): one row per deal on the {deals} sheet.",
-        f"Add a new deal on the first empty row of the table and leave {headers['deal_id']} blank: sync assigns it.",
-        f"Grey columns ({headers['deal_id']}, {', '.join(computed)}) are filled by sync and locked, so do not type in them.",
-        f"Green headers are the rep's columns. {headers['customer']}, {headers['title']}, {headers['rep']} and, "
-        f"while the deal is open, {headers['expected_close']} are required.",
-        f"Pick {headers['rep']}, {headers['stage']} and {headers['outcome']} from the drop-downs. "
-        f"{headers['rep']} is your Name or Email from the {team} sheet.",
-        f"A stage can require some of the information columns ({headers['customer_business']} to "
-        f"{headers['competitors']}). {headers['problems']} lists what is still missing or invalid.",
-        f"When a deal closes, set {headers['outcome']} to Won or Lost and write the {headers['outcome_reason']}.",
-        f"Blue headers are the manager's: {headers['expectation']} is the manager's rank ({ranks}) and sets "
-        f"{headers['weighted_sales']}; {headers['reviewed_on']} records the review of a closed deal.",
-        f"Every open deal has a deadline ({headers['deadline']}). When it passes without a proper update, "
-        f"the rep gets reminder e-mails until the row is updated properly.",
+        f"1. Register: the rep adds a new deal on the first empty row and leaves {headers['deal_id']} blank, "
+        f"because sync assigns it. {headers['customer']}, {headers['title']}, {headers['rep']} and, while the "
+        f"deal is open, {headers['expected_close']} are required.",
+        f"2. Update: the rep updates the row whenever the deal changes. A stage can require some of the "
+        f"information columns ({headers['customer_business']} to {headers['competitors']}).",
+        f"3. Rank: the manager sets {headers['expectation']} ({ranks}) on open deals, which sets "
+        f"{headers['weighted_sales']}.",
+        f"4. Close: the rep sets {headers['outcome']} to Won or Lost and writes the {headers['outcome_reason']}.",
+        f"5. Review: the manager examines the reason and enters the date in {headers['reviewed_on']}.",
+        f"Pick {headers['rep']}, {headers['stage']}, {headers['outcome']} and {headers['expectation']} from the "
+        f"drop-downs. {headers['rep']} is your Name or Email from the {team} sheet.",
+        f"Grey columns ({headers['deal_id']}, {', '.join(computed)}) are salesreg's and locked. "
+        f"{headers['fy_sales']} and {headers['weighted_sales']} are formulas that recompute as you type; "
+        f"sync writes the others.",
+        f"Every open deal has a deadline ({headers['deadline']}), shown red once it has passed. "
+        f"A row with something in {headers['problems']} is shown orange.",
+        f"Reminders: {_reminder_ladder(config)}.",
         f"A proper update leaves the row valid (nothing for {headers['problems']} to list) and, for an open deal, "
-        f"{headers['expected_close']} today or later.",
+        f"{headers['expected_close']} today or later. It starts a new deadline and stops the reminders.",
         f"{team} sheet: one row per person. Manager is a Name from that sheet or an e-mail address, "
         f"and Active is Yes or No.",
-        f"The {LISTS_SHEET} sheet contains the values behind the drop-downs. "
-        f"Stages and expectation ranks come from the configuration file.",
+        f"The {LISTS_SHEET} sheet contains the values behind the drop-downs, and the {SETTINGS_SHEET} sheet "
+        f"the fiscal year that the sales columns count. Stages and expectation ranks come from the configuration file.",
     ]
+
+
+def _reminder_ladder(config: Config) -> str:
+    """Describe the reminder steps in words, such as "1 day and 1 hour before the deadline"."""
+    reminders = config.reminders
+    parts = []
+    if reminders.before:
+        parts.append(f"{_join_words([_duration(step) for step in reminders.before])} before the deadline")
+    if reminders.after:
+        parts.append(f"{_join_words([_duration(step) for step in reminders.after])} after it")
+    if reminders.repeat_every is not None:
+        parts.append(f"then every {_duration(reminders.repeat_every)} until a proper update")
+    if not parts:
+        return "none are configured"
+    return ", ".join(parts)
+
+
+def _duration(offset: Offset) -> str:
+    unit = {"d": "day", "h": "hour", "m": "minute"}[offset.unit]
+    return f"{offset.amount} {unit}" if offset.amount == 1 else f"{offset.amount} {unit}s"
+
+
+def _join_words(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+# openpyxl numbers the sheet parts in workbook order, and the Deals sheet comes first.
+DEALS_PART = "xl/worksheets/sheet1.xml"
+
+# A formula cell as openpyxl writes it: no type, an empty cached value.
+_UNCACHED_FORMULA = re.compile(rb'<c r="([A-Z]+)(\d+)"( s="\d+")?><f>([^<]*)</f><v\s*(?:/>|></v>)</c>')
+
+
+def _cache_empty_results(sheet_xml: bytes) -> bytes:
+    """Give the sales formulas of the empty prepared rows their results, 0 and "" (empty text).
+
+    With a cached result, programs that read without calculating see the right value and
+    salesreg's reader does not report a formula without a saved result.
+    """
+    fy_letter = get_column_letter(TEMPLATE_COLUMNS["fy_sales"]).encode()
+    weighted_letter = get_column_letter(TEMPLATE_COLUMNS["weighted_sales"]).encode()
+
+    def cached(match: re.Match[bytes]) -> bytes:
+        letter, row, style, formula = match.group(1), match.group(2), match.group(3) or b"", match.group(4)
+        if letter == fy_letter:
+            return b'<c r="' + letter + row + b'"' + style + b"><f>" + formula + b"</f><v>0</v></c>"
+        if letter == weighted_letter:
+            return b'<c r="' + letter + row + b'"' + style + b' t="str"><f>' + formula + b"</f><v></v></c>"
+        return match.group(0)
+
+    return _UNCACHED_FORMULA.sub(cached, sheet_xml)
 
 
 def _save_reproducibly(workbook: Workbook, path: Path) -> None:
@@ -500,7 +664,10 @@ def _save_reproducibly(workbook: Workbook, path: Path) -> None:
                     fixed = zipfile.ZipInfo(entry.filename, date_time=ZIP_ENTRY_TIME)
                     fixed.compress_type = zipfile.ZIP_DEFLATED
                     fixed.external_attr = 0o644 << 16
-                    target.writestr(fixed, source.read(entry.filename))
+                    content = source.read(entry.filename)
+                    if entry.filename == DEALS_PART:
+                        content = _cache_empty_results(content)
+                    target.writestr(fixed, content)
         # mkstemp makes the file readable by its owner only, but a register is a shared document.
         os.chmod(temporary_name, 0o644)
         os.replace(temporary_name, path)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from email.utils import parseaddr
 from typing import Any
 
 from .config import Config
-from .fields import INFORMATION_FIELDS, OUTCOMES, REP_FIELDS
+from .fields import FIELDS, INFORMATION_FIELDS, OUTCOMES, REP_FIELDS
 from .fiscal import Billing
 from .model import Deal, Problem, TeamMember
-from .parse import CellError, canonical, fold, parse_count, parse_date, parse_money, parse_text, show
+from .parse import (
+    CellError,
+    UnreadableCell,
+    canonical,
+    fold,
+    parse_count,
+    parse_date,
+    parse_line,
+    parse_money,
+    parse_text,
+    show,
+)
 
 
 @dataclass(frozen=True)
@@ -21,11 +34,31 @@ class TeamIndex:
     members: tuple[TeamMember, ...]
 
     def find(self, text: str) -> TeamMember | None:
+        """Return the first member that ``text`` names, or None."""
+        found = self.matches(text)
+        return found[0] if found else None
+
+    def matches(self, text: str) -> list[TeamMember]:
+        """Return every member whose Name or Email is ``text``.
+
+        Matching ignores case, full-width forms and runs of spaces, and reads the address
+        inside ``Name <address>``. When that finds nobody, spaces are ignored altogether, so
+        that "田中愛子" finds "田中 愛子".
+        """
         key = fold(text)
-        for member in self.members:
-            if key == fold(member.name) or (member.email and key == fold(member.email)):
-                return member
-        return None
+        _, address = parseaddr(text)
+        keys = {key, fold(address)} if "<" in text and "@" in address else {key}
+        found = [member for member in self.members if keys & {fold(member.name), fold(member.email)} - {""}]
+        if found:
+            return found
+        compact = key.replace(" ", "")
+        return [member for member in self.members if compact in (fold(member.name).replace(" ", ""), fold(member.email))]
+
+    def closest_name(self, text: str) -> str | None:
+        """Return the Team Name most like ``text``, for a "did you mean" hint, or None."""
+        names = {fold(member.name): member.name for member in self.members if member.name}
+        close = difflib.get_close_matches(fold(text), list(names), n=1, cutoff=0.75)
+        return names[close[0]] if close else None
 
     def manager_of(self, member: TeamMember) -> TeamMember | None:
         """Return the manager as a Team member, or None when the Manager cell is an e-mail or blank."""
@@ -35,14 +68,15 @@ class TeamIndex:
 
 
 class _RowChecker:
-    def __init__(self, row: int, values: dict[str, Any], config: Config) -> None:
+    def __init__(self, row: int, values: dict[str, Any], config: Config, headers: Mapping[str, str]) -> None:
         self.row = row
         self.values = values
         self.config = config
+        self.headers = headers
         self.problems: list[Problem] = []
 
     def header(self, field: str) -> str:
-        return self.config.register.headers[field]
+        return self.headers.get(field) or self.config.register.headers[field]
 
     def add(self, field: str, message: str) -> None:
         self.problems.append(Problem(self.row, self.header(field), self.values.get(field), message))
@@ -59,15 +93,26 @@ class _RowChecker:
             return None
 
 
-def check_deal(row: int, values: dict[str, Any], config: Config, team: TeamIndex, today: date) -> Deal:
-    """Parse one row into a Deal and record every problem in it; ``today`` is the local date."""
-    checker = _RowChecker(row, values, config)
+def check_deal(
+    row: int,
+    values: dict[str, Any],
+    config: Config,
+    team: TeamIndex,
+    today: date,
+    headers: Mapping[str, str] | None = None,
+) -> Deal:
+    """Parse one row into a Deal and record every problem in it; ``today`` is the local date.
+
+    ``headers`` maps fields to the header texts of the register's columns, so that problems
+    name the columns as the register shows them. Without it, problems use the configured headers.
+    """
+    checker = _RowChecker(row, values, config, headers or {})
     currency = config.fiscal.currency
     deal = Deal(row=row, deal_id=parse_text_quietly(values.get("deal_id")))
     deal.rep_values = {name: canonical(values.get(name)) for name in REP_FIELDS}
 
-    deal.customer = checker.read("customer", parse_text)
-    deal.title = checker.read("title", parse_text)
+    deal.customer = checker.read("customer", parse_line)
+    deal.title = checker.read("title", parse_line)
     for name in ("customer", "title"):
         if getattr(deal, name) is None and not checker.failed(name):
             checker.add(name, f"is empty; type the {checker.header(name).lower()} name.")
@@ -111,27 +156,51 @@ def check_deal(row: int, values: dict[str, Any], config: Config, team: TeamIndex
     deal.manager_comment = checker.read("manager_comment", parse_text)
     deal.reviewed_on = checker.read("reviewed_on", parse_date)
 
+    # Deal ID and the computed columns are not parsed above, but a merged range there is still
+    # the rep's to undo.
+    for name in FIELDS:
+        value = values.get(name)
+        if isinstance(value, UnreadableCell) and not checker.failed(name):
+            checker.add(name, value.message)
+
     deal.problems = checker.problems
     return deal
 
 
 def parse_text_quietly(value: Any) -> str | None:
+    """Return a Deal ID cell as one line of text, or None when it contains none."""
+    if isinstance(value, UnreadableCell):
+        value = value.value
     try:
-        return parse_text(value)
+        return parse_line(value)
     except CellError:
         return None
 
 
 def _check_rep(checker: _RowChecker, deal: Deal, team: TeamIndex) -> None:
-    deal.rep_text = checker.read("rep", parse_text)
+    deal.rep_text = checker.read("rep", parse_line)
     if deal.rep_text is None:
         if not checker.failed("rep"):
             checker.add("rep", "is empty; pick your name from the list (a Name or Email on the Team sheet).")
         return
-    member = team.find(deal.rep_text)
-    if member is None:
-        checker.add("rep", f"{show(deal.rep_text)} is not on the Team sheet; pick a Name from the list or add the rep to Team.")
+    found = team.matches(deal.rep_text)
+    if not found:
+        close = team.closest_name(deal.rep_text)
+        hint = f" (did you mean {show(close)}?)" if close else ""
+        checker.add(
+            "rep",
+            f"{show(deal.rep_text)} is not on the Team sheet{hint}; pick a Name from the list or add the rep to Team.",
+        )
         return
+    if len(found) > 1:
+        rows = ", ".join(str(member.row) for member in found)
+        checker.add(
+            "rep",
+            f"{show(deal.rep_text)} matches {len(found)} people on the Team sheet (rows {rows}); "
+            f"type the rep's e-mail address instead.",
+        )
+        return
+    member = found[0]
     deal.rep = member
     if not member.active:
         checker.add("rep", f"{show(member.name)} is inactive on the Team sheet; hand the deal to an active rep.")
@@ -139,7 +208,7 @@ def _check_rep(checker: _RowChecker, deal: Deal, team: TeamIndex) -> None:
 
 def _check_stage(checker: _RowChecker, deal: Deal) -> None:
     stages = list(checker.config.stages)
-    text = checker.read("stage", parse_text)
+    text = checker.read("stage", parse_line)
     if text is None:
         if not checker.failed("stage"):
             checker.add("stage", f"is empty; pick one of: {', '.join(stages)}.")
@@ -152,7 +221,7 @@ def _check_stage(checker: _RowChecker, deal: Deal) -> None:
 
 
 def _check_outcome(checker: _RowChecker) -> str | None:
-    text = checker.read("outcome", parse_text)
+    text = checker.read("outcome", parse_line)
     if text is None:
         return None
     for outcome in OUTCOMES:
@@ -163,7 +232,7 @@ def _check_outcome(checker: _RowChecker) -> str | None:
 
 
 def _check_expectation(checker: _RowChecker) -> str | None:
-    text = checker.read("expectation", parse_text)
+    text = checker.read("expectation", parse_line)
     if text is None:
         return None
     ranks = list(checker.config.expectation)

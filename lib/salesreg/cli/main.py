@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, SalesregError
-from . import demo, init, remind, status, summary, sync, validate
+from . import demo, import_, init, remind, restore, status, summary, sync, validate
 
 EXIT_CODES_HELP = """\b
 Exit status:
   0  done
-  1  done, but rows have problems (validate) or some e-mails failed (remind)
+  1  done, but rows have problems (validate, import) or some e-mails failed
+     (remind, summary --mail)
   2  usage or configuration error
   3  the workbook is busy (open for editing or locked) and nothing was written"""
 
@@ -78,5 +79,5 @@ def main(ctx: click.Context, config_path: Path, verbose: int, quiet: int, log_fi
     ctx.obj = {"config_path": config_path, "quiet": quiet > 0}
 
 
-for command in (init.command, validate.command, sync.command, remind.command, status.command, summary.command, demo.command):
+for command in (init.command, validate.command, sync.command, remind.command, status.command, summary.command, demo.command, import_.command, restore.command):
     main.add_command(command)
