@@ -271,3 +271,28 @@ def test_pending_step_sent_again(tmp_path: Path) -> None:
     assert run.result.sent == 1
     assert ledger(tmp_path)[("D-000001", "after-2d")] == "sent"
     assert date(2026, 7, 2)
+
+
+def test_golden_week_deadline_reminder(tmp_path: Path, run_cli) -> None:
+    # Expected close on 2026-05-06, a substitute holiday: the deadline moves back to Friday 05-01.
+    setup_folder(tmp_path, [valid_deal(expected_close=date(2026, 5, 6))], "")
+    run_cli("sync", "--now", "2026-04-28T09:00")
+    result = run_cli("remind", "--dry-run", "--now", "2026-04-30T18:05")
+    assert "D-000001" in result.output
+    assert "before-1d" in result.output
+    status = run_cli("status", "D-000001", "--now", "2026-04-30T18:05")
+    assert "deadline       2026-05-01 18:00 (Asia/Tokyo)" in status.output
+
+
+def test_dst_reminder_keeps_clock_time(tmp_path: Path, run_cli) -> None:
+    # New York leaves DST on 2026-11-01: the day-before reminder is still due at 18:00 local.
+    config_text = '[time]\ntimezone = "America/New_York"\n[deadline]\nholidays = "US"\n'
+    setup_folder(tmp_path, [valid_deal(expected_close=date(2026, 11, 2))], config_text)
+    run_cli("sync", "--now", "2026-10-25T09:00")
+    early = run_cli("remind", "--now", "2026-11-01T17:59")
+    assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").glob("*.eml"))
+    assert early.exit_code == 0
+    run_cli("remind", "--now", "2026-11-01T18:00")
+    sent = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(sent) == 1
+    assert "before-1d" in sent[0].name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,14 +47,38 @@ class TeamIndex:
         inside ``Name <address>``. When that finds nobody, spaces are ignored altogether, so
         that "田中愛子" finds "田中 愛子".
         """
+        if text in self._found:
+            return list(self._found[text])
         key = fold(text)
         _, address = parseaddr(text)
         keys = {key, fold(address)} if "<" in text and "@" in address else {key}
-        found = [member for member in self.members if keys & {fold(member.name), fold(member.email)} - {""}]
-        if found:
-            return found
-        compact = key.replace(" ", "")
-        return [member for member in self.members if compact in (fold(member.name).replace(" ", ""), fold(member.email))]
+        positions = {index for k in keys for index in self._by_key.get(k, ())}
+        if not positions:
+            positions = set(self._by_compact.get(key.replace(" ", ""), ()))
+        found = [self.members[index] for index in sorted(positions)]
+        self._found[text] = tuple(found)
+        return found
+
+    @cached_property
+    def _by_key(self) -> dict[str, list[int]]:
+        """Folded Name and Email -> member positions, built once, because every row looks a rep up."""
+        index: dict[str, list[int]] = {}
+        for position, member in enumerate(self.members):
+            for key in {fold(member.name), fold(member.email)} - {""}:
+                index.setdefault(key, []).append(position)
+        return index
+
+    @cached_property
+    def _by_compact(self) -> dict[str, list[int]]:
+        index: dict[str, list[int]] = {}
+        for position, member in enumerate(self.members):
+            for key in {fold(member.name).replace(" ", ""), fold(member.email)} - {""}:
+                index.setdefault(key, []).append(position)
+        return index
+
+    @cached_property
+    def _found(self) -> dict[str, tuple[TeamMember, ...]]:
+        return {}
 
     def closest_name(self, text: str) -> str | None:
         """Return the Team Name most like ``text``, for a "did you mean" hint, or None."""
