@@ -139,7 +139,7 @@ class OutboxTransport:
                 stream.write(message.as_bytes())
                 stream.flush()
                 os.fsync(stream.fileno())
-            # mkstemp creates the file for its owner only; outbox files are for whoever reads the folder.
+            # mkstemp creates the file for its owner only, but the outbox is read by other people too.
             os.chmod(temp, 0o666 & ~_umask())
             os.replace(temp, target)
         finally:

@@ -60,7 +60,7 @@ class DueReminder:
     to: list[Address] = field(default_factory=list)
     cc: list[Address] = field(default_factory=list)
     routed_because: str = ""  # why the reminder goes to someone other than the rep
-    undeliverable: str | None = None  # why nobody can receive it
+    undeliverable: str | None = None  # why no recipient could be found
 
     @property
     def deal_id(self) -> str:
@@ -251,10 +251,10 @@ def compose(config: Config, delivery: Delivery, now: datetime) -> EmailMessage:
 
 
 def time_left(deadline: datetime, now: datetime) -> dict[str, Any]:
-    """Return how long until (``before``) or since the deadline, in the unit a person would say.
+    """Return the time left until (``before``) or passed since the deadline, in a readable unit.
 
-    Before the deadline the amount is rounded (55 minutes is "an hour"); after it, rounded
-    down (2 days and 1 hour is "2 days overdue").
+    Before the deadline the amount is rounded, so 55 minutes reads "an hour". After it, the
+    amount is rounded down, so 2 days and 1 hour reads "2 days overdue".
     """
     before = now < deadline
     seconds = abs((deadline - now).total_seconds())

@@ -31,7 +31,10 @@ class DealStatus:
 
 
 def deal_status(config: Config, state: State, deal_id: str, now: datetime, history_limit: int = 20) -> DealStatus:
-    """Return what the state knows about ``deal_id`` as of ``now``; raise SalesregError if nothing."""
+    """Return the stored deadline, ladder and history of ``deal_id`` as of ``now``.
+
+    Raises SalesregError when the state has no record of the deal.
+    """
     known = state.deals().get(deal_id)
     if known is None:
         raise SalesregError(

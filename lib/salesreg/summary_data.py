@@ -14,7 +14,7 @@ RECENT_CHANGE_DAYS = 7
 
 @dataclass(frozen=True)
 class SummaryDeal:
-    """One deal as the summary sees it; money is exact, times are zone-aware."""
+    """One deal as the summary reads it, with exact money and zone-aware times."""
 
     deal_id: str
     row: int

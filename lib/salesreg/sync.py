@@ -201,8 +201,13 @@ def _same(old: Any, new: Any) -> bool:
     if old is None or new is None:
         return (old is None or old == "") and (new is None or new == "")
     if isinstance(new, (int, float, Decimal)) and isinstance(old, (int, float, Decimal)) and not isinstance(old, bool):
-        return Decimal(repr(old) if isinstance(old, float) else old) == Decimal(repr(new) if isinstance(new, float) else new)
+        return _decimal(old) == _decimal(new)
     if isinstance(new, datetime) and isinstance(old, datetime):
         # Excel stores times as fractions of a day, so 18:00 can read back as 17:59:59.9999.
         return (old + timedelta(seconds=30)).replace(second=0, microsecond=0) == new
     return canonical(old) == canonical(new)
+
+
+def _decimal(number: int | float | Decimal) -> Decimal:
+    # repr() gives the shortest text that round-trips, so 0.1 compares as 0.1.
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)

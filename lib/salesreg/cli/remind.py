@@ -22,7 +22,7 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
 
     The ladder comes from [reminders]; steps that were missed while no run happened are
     recorded as skipped, and only the latest due step is sent. Exits with 1 when an e-mail
-    failed, was deferred to the next run, or had nobody to go to.
+    failed, was deferred to the next run, or had no recipient.
     """
     config = load(ctx)
     if check_smtp:

@@ -23,7 +23,12 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
     result = run_sync(config, resolve_now(now_text, config), dry_run=dry_run)
     counts = result.counts
     scan = result.scan
-    verb = "Would write" if dry_run else ("Wrote" if result.written else "Nothing to write in")
+    if dry_run:
+        verb = "Would write"
+    elif result.written:
+        verb = "Wrote"
+    else:
+        verb = "Nothing to write in"
     report(ctx, 
         f"{verb} {config.register.path.name}: {counts['rows']} deals, {counts['new']} new, "
         f"{counts['updated']} updated properly, {counts['improper']} updated improperly, "
