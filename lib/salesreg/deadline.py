@@ -105,12 +105,3 @@ def reminder_steps(deadline: datetime, ladder: RemindersConfig, zone: ZoneInfo, 
     due_steps = [step for step in steps if step.due <= until]
     due_steps.sort(key=lambda step: (step.due, step.overdue_number))
     return due_steps
-
-
-def next_step(deadline: datetime, ladder: RemindersConfig, zone: ZoneInfo, after: datetime) -> ReminderStep | None:
-    """Return the first step due strictly after ``after``, for reports; None when the ladder ends."""
-    horizon = max(after, deadline) + timedelta(days=400)
-    for step in reminder_steps(deadline, ladder, zone, until=horizon):
-        if step.due > after:
-            return step
-    return None

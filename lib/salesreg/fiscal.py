@@ -78,7 +78,7 @@ def fiscal_year_of(day: date | datetime, start_month: int, label: Literal["start
 
 @dataclass(frozen=True)
 class Billing:
-    """What a deal bills: the rep's price fields, already parsed."""
+    """The billing terms of a deal: the rep's price fields, already parsed."""
 
     monthly_price: Decimal | None = None
     service_start: date | None = None

@@ -67,7 +67,7 @@ class RegisterRow:
 
 @dataclass(frozen=True)
 class RegisterSnapshot:
-    """What one read of the register saw, with the fingerprint of the bytes it came from."""
+    """The content of one read of the register, with the fingerprint of the bytes it came from."""
 
     path: Path
     digest: str
@@ -986,29 +986,6 @@ def _single_cell_reference(reference: str) -> tuple[str, str] | None:
         return None
     sheet = match.group(1).replace("''", "'") if match.group(1) is not None else match.group(2)
     return sheet, f"{match.group(3).upper()}{match.group(4)}"
-
-
-def replace_atomically(path: Path, content: bytes, expected_digest: str | None = None, backups: int = 3) -> Path | None:
-    """Replace ``path`` with ``content``, a whole new .xlsx file, through ``atomic.replace_file``.
-
-    For writers that build the complete file themselves. The temporary file is verified by
-    reading it back as a zip package with the same bytes. With ``expected_digest`` the file
-    must still contain those bytes (else RegisterChanged); without it, it is replaced whatever
-    it contains. Return the newest backup, or None.
-    """
-    expected = hashlib.sha256(content).hexdigest()
-
-    def verify(temporary: Path) -> None:
-        try:
-            with zipfile.ZipFile(temporary) as archive:
-                damaged = archive.testzip()
-        except zipfile.BadZipFile as exc:
-            raise WorkbookError(f"{temporary} did not read back as a zip package ({exc}); {path} was not replaced.") from None
-        if damaged is not None or hashlib.sha256(temporary.read_bytes()).hexdigest() != expected:
-            raise WorkbookError(f"{temporary} did not read back as written; {path} was not replaced.")
-
-    return replace_file(path, lambda stream: stream.write(content), verify, expected_digest, backups,
-                        before_replace=lambda: check_not_busy(path))
 
 
 def _cell_value(value: Any) -> CellValue:

@@ -157,8 +157,9 @@ def route(config: Config, due: DueReminder, team: TeamIndex) -> None:
     """Set who receives ``due``: the rep, or a manager when the rep cannot act on it."""
     deal = due.scanned.deal
     rep = deal.rep or (team.find(deal.rep_text) if deal.rep_text else None)
-    if rep is not None and rep.active and rep.email:
-        due.to = [_address(f"{rep.name} <{rep.email}>")]
+    rep_address = _member_address(rep) if rep is not None else None
+    if rep is not None and rep.active and rep_address is not None:
+        due.to = [rep_address]
         cc_from = config.reminders.cc_manager_from_overdue
         if cc_from and due.step.overdue_number >= cc_from:
             due.cc = _manager_addresses(rep, team)
@@ -169,10 +170,10 @@ def route(config: Config, due: DueReminder, team: TeamIndex) -> None:
     elif not rep.active:
         reason = f"its rep {rep.name} is inactive on the Team sheet"
     else:
-        reason = f"its rep {rep.name} has no e-mail address on the Team sheet"
+        reason = f"its rep {rep.name} has no valid e-mail address on the Team sheet"
     fallback = _manager_addresses(rep, team) if rep is not None else []
     if not fallback and config.reminders.unassigned_to:
-        fallback = [_address(config.reminders.unassigned_to)]
+        fallback = [parse_address(config.reminders.unassigned_to)]
     if not fallback:
         fallback = [address for member in team_managers(team) if (address := _member_address(member))]
     if not fallback:
@@ -206,10 +207,6 @@ def _member_address(member: TeamMember) -> Address | None:
         return parse_address(f"{member.name} <{member.email}>") if member.email else None
     except MailError:
         return None
-
-
-def _address(text: str) -> Address:
-    return parse_address(text)
 
 
 def group_deliveries(config: Config, plan: list[DueReminder]) -> list[Delivery]:
@@ -361,19 +358,17 @@ def _deliver(config: Config, delivery: Delivery, state: State, transport: Transp
             result.stopped = f"{exc}; the reminders stay due for the next run"
         log.error("Reminder %s (%s) to %s deferred, sending stopped: %s", delivery.message_id, deals, delivery.recipients(), exc)
         return False
-    except PermanentFailure as exc:
-        _finish(state, delivery, "failed", str(exc))
-        result.failed += len(delivery.items)
-        text = f"Reminder {delivery.message_id} ({deals}) to {delivery.recipients()} failed permanently: {exc}"
-        result.messages.append(text)
-        log.error(text)
-        return True
     except DeliveryError as exc:
-        _finish(state, delivery, "deferred", str(exc))
-        result.deferred += len(delivery.items)
-        text = f"Reminder {delivery.message_id} ({deals}) to {delivery.recipients()} deferred to the next run: {exc}"
+        permanent = isinstance(exc, PermanentFailure)
+        _finish(state, delivery, "failed" if permanent else "deferred", str(exc))
+        if permanent:
+            result.failed += len(delivery.items)
+        else:
+            result.deferred += len(delivery.items)
+        outcome = "failed permanently" if permanent else "deferred to the next run"
+        text = f"Reminder {delivery.message_id} ({deals}) to {delivery.recipients()} {outcome}: {exc}"
         result.messages.append(text)
-        log.warning(text)
+        log.log(logging.ERROR if permanent else logging.WARNING, text)
         return True
     _finish(state, delivery, "sent", None)
     result.sent += len(delivery.items)
