@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test template bench clean
+.PHONY: install demo test template catalogue bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 template: $(STAMP)
 	$(BIN)/python scripts/build_template.py
+
+# After changing a message in the code: refresh lib/salesreg/locale, then translate the empty entries.
+catalogue: $(STAMP)
+	$(BIN)/python scripts/update_catalogue.py
 
 # Benchmarks on registers of 1,000, 10,000 and 50,000 deals; writes docs/benchmarks.md (about 30 minutes).
 bench: $(STAMP)

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from salesreg.cli import main
+from salesreg.i18n import set_locale
 
 
 @pytest.fixture
@@ -25,3 +26,14 @@ def run_cli(tmp_path: Path):
 def _no_config_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SALESREG_CONFIG", raising=False)
     os.environ.setdefault("TZ", "UTC")
+    # Messages printed before the config is read follow LANG; the tests expect English there.
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A command run in-process sets the locale of its config; the next test starts in English."""
+    yield
+    set_locale("en")

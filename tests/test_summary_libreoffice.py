@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 
 from libreoffice import convert, require_soffice
+from salesreg.i18n import using
 from salesreg.summary import write_summary
 from test_summary import DEALS, OFFICES, build_data
 
@@ -69,6 +70,20 @@ def test_summary_overview_read_back(summary_path: Path, tmp_path: Path) -> None:
     assert rows["Open pipeline (fiscal-period sales)"] == "¥840,000"
     assert rows["Weighted FY2026 sales (won in full, open weighted)"] == "¥705,000"
     assert rows["Win rate in FY2026 (won ÷ closed deals)"] == "33.3%"
+
+
+def test_japanese_summary_read_back(tmp_path: Path) -> None:
+    require_soffice()
+    path = tmp_path / "summary.xlsx"
+    with using("ja"):
+        write_summary(build_data(DEALS, offices=OFFICES, history_days=30), path)
+    # CSV filter options as above: the first sheet (概要) in UTF-8.
+    exported = convert(path, "csv:Text - txt - csv (StarCalc):44,34,76,1", tmp_path)
+    rows = list(csv.reader(exported.open(encoding="utf-8")))
+    assert rows[0][0] == "売上サマリー 2026年度"
+    figures = {row[0]: row[1] for row in rows if len(row) > 1}
+    assert figures["パイプライン（今期売上）"] == "¥840,000"
+    assert figures["2026年度の受注率（受注 ÷ 受注・失注の件数）"] == "33.3%"
 
 
 def test_render_one_page_per_sheet(summary_path: Path, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import WorkbookBusy
+from .i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def replace_file(
         if expected_digest is None:
             expected_digest = current
         elif current != expected_digest:
-            raise _changed(path)
+            raise changed_error(path)
         ours = os.stat(temp).st_ino
         if _exchange(temp, path):
             _keep_or_undo(path, temp, ours, expected_digest, backups)
@@ -146,13 +147,13 @@ def _keep_or_undo(path: Path, previous: Path, ours: int, expected_digest: str, b
     # Someone saved between the check and the swap, so ``previous`` contains that save.
     if os.stat(path).st_ino == ours and _exchange(previous, path):
         log.warning("%s was saved by someone else while salesreg replaced it; their save was put back.", path)
-        raise _changed(path)
+        raise changed_error(path)
     # A second save took the name in the meantime and stays; the first is kept beside it.
     conflict = path.with_name(f"{path.stem}.conflict-{datetime.now():%Y%m%d-%H%M%S-%f}{path.suffix}")
     os.replace(previous, conflict)
     log.error("%s was saved twice while salesreg replaced it; the newer save stays and the other is kept as %s.",
               path, conflict)
-    raise _changed(path)
+    raise changed_error(path)
 
 
 def _replace_with_check(path: Path, temp: Path, identity: tuple[int, int, int, int], expected_digest: str, backups: int) -> None:
@@ -165,10 +166,10 @@ def _replace_with_check(path: Path, temp: Path, identity: tuple[int, int, int, i
         shutil.copy2(path, copy)
         if file_digest(copy) != expected_digest:
             copy.unlink()
-            raise _changed(path)
+            raise changed_error(path)
         _store_backup(path, copy, backups)
     if _identity(path) != identity:
-        raise _changed(path)
+        raise changed_error(path)
     os.replace(temp, path)
 
 
@@ -184,8 +185,14 @@ def _store_backup(path: Path, previous: Path, backups: int) -> None:
     os.replace(previous, backup_path(path, 1))
 
 
-def _changed(path: Path) -> RegisterChanged:
-    return RegisterChanged(f"{path} was saved by someone else during this run; nothing was written. Run again.")
+def changed_error(path: Path) -> RegisterChanged:
+    """Return the error for a register that someone saved between this run's read and its write."""
+    return RegisterChanged(
+        _("{path} was saved by someone else during this run; nothing was written. Run again.").format(path=path)
+    )
+
+
+
 
 
 def _remove_leftovers(path: Path) -> None:

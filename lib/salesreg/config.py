@@ -14,6 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .i18n import LOCALES, N_, _
 from .fields import COLUMN_BY_FIELD, INFORMATION_FIELDS
 from .money import CURRENCY_UNITS
 from .parse import fold
@@ -62,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
         "outbox": "outbox",
         "sender": "Sales register <sales-register@example.com>",
         "locale": "en",
+        "charset": "utf-8",
         "templates": "",
         "register_link": "",
         "max_per_minute": 60,
@@ -155,6 +157,8 @@ class MailConfig:
     templates: Path | None = None  # folder whose templates override the built-in ones
     register_link: str = ""  # link to the shared workbook, shown in e-mails
     max_per_minute: int = 60  # send rate limit; 0 = no limit
+    # charset of the Subject, the display names and the text part, as mail.apply_charset applies it
+    charset: Literal["utf-8", "iso-2022-jp"] = "utf-8"
 
 
 @dataclass(frozen=True)
@@ -185,19 +189,20 @@ def load_config(path: Path) -> Config:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(
-            f"Configuration file {path} not found; run `salesreg init FOLDER` to create one "
-            f"or pass --config PATH."
+            _("Configuration file {path} not found; run `salesreg init FOLDER` to create one or pass --config PATH.").format(
+                path=path
+            )
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names.") from None
+        raise ConfigError(_("{path}: not valid TOML ({error}); fix the line it names.").format(path=path, error=exc)) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
+        raise ConfigError(_("{path}: cannot be read ({reason}).").format(path=path, reason=exc.strerror)) from None
     return build_config(data, base=path.resolve().parent, source=path)
 
 
 def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -> Config:
     """Check ``data`` against the defaults and return a Config with paths resolved from ``base``."""
-    where = str(source) if source else "configuration"
+    where = str(source) if source else _("configuration")
     _check_keys(data, DEFAULTS, where, prefix="")
     merged = _merge(DEFAULTS, data)
     reader = _Reader(where)
@@ -218,8 +223,10 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{where}: time.timezone = {tz_name!r} is not a known time zone; "
-            f"use an IANA name such as \"Asia/Tokyo\" or \"Europe/Berlin\"."
+            _(
+                "{where}: time.timezone = {value} is not a known time zone; "
+                "use an IANA name such as \"Asia/Tokyo\" or \"Europe/Berlin\"."
+            ).format(where=where, value=repr(tz_name))
         ) from None
 
     dl = merged["deadline"]
@@ -243,14 +250,16 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
         unassigned_to=reader.text("reminders.unassigned_to", rm["unassigned_to"]),
     )
     if reminders.repeat_every is not None and reminders.repeat_every.amount == 0:
-        raise ConfigError(f"{where}: reminders.repeat_every must be longer than 0; use \"\" to turn repeats off.")
+        raise ConfigError(
+            _("{where}: reminders.repeat_every must be longer than 0; use \"\" to turn repeats off.").format(where=where)
+        )
 
     expectation_raw = data.get("expectation", DEFAULT_EXPECTATION)
     expectation = {
         rank: reader.probability(f"expectation.{rank}", value) for rank, value in expectation_raw.items()
     }
     if not expectation:
-        raise ConfigError(f"{where}: [expectation] is empty; give at least one rank, for example A = 0.8.")
+        raise ConfigError(_("{where}: [expectation] is empty; give at least one rank, for example A = 0.8.").format(where=where))
 
     stages_raw = data.get("stages", DEFAULT_STAGES)
     stages: dict[str, tuple[str, ...]] = {}
@@ -261,7 +270,7 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
                 raise reader.unknown(f"stages.{stage}", name, list(INFORMATION_FIELDS), what="information field")
         stages[stage] = tuple(names)
     if not stages:
-        raise ConfigError(f"{where}: [stages] is empty; list at least one stage, for example Lead = [].")
+        raise ConfigError(_("{where}: [stages] is empty; list at least one stage, for example Lead = [].").format(where=where))
 
     mail = merged["mail"]
     smtp = mail["smtp"]
@@ -269,7 +278,7 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
         transport=reader.choice("mail.transport", mail["transport"], ("outbox", "smtp")),
         outbox=_resolve(base, reader.text("mail.outbox", mail["outbox"])),
         sender=reader.text("mail.sender", mail["sender"]),
-        locale=reader.choice("mail.locale", mail["locale"], ("en",)),
+        locale=reader.choice("mail.locale", mail["locale"], LOCALES),
         smtp=SmtpConfig(
             host=reader.text("mail.smtp.host", smtp["host"]),
             port=reader.integer("mail.smtp.port", smtp["port"], 1, 65535),
@@ -281,6 +290,7 @@ def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -
         templates=_resolve(base, reader.text("mail.templates", mail["templates"])) if mail["templates"] else None,
         register_link=reader.text("mail.register_link", mail["register_link"]),
         max_per_minute=reader.integer("mail.max_per_minute", mail["max_per_minute"], 0, 100000),
+        charset=reader.choice("mail.charset", mail["charset"], ("utf-8", "iso-2022-jp")),
     )
 
     return Config(
@@ -323,7 +333,9 @@ def _check_keys(data: dict[str, Any], schema: dict[str, Any], where: str, prefix
             raise _Reader(where).unknown(dotted, dotted, known, what="key")
         if isinstance(schema[key], dict):
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}: [{dotted}] must be a table, not {value!r}.")
+                raise ConfigError(
+                    _("{where}: [{table}] must be a table, not {value}.").format(where=where, table=dotted, value=repr(value))
+                )
             _check_keys(value, schema[key], where, prefix=f"{dotted}.")
 
 
@@ -352,7 +364,7 @@ def _read_header_aliases(table: dict[str, Any], reader: _Reader) -> dict[str, tu
             raise reader.unknown(key, name, list(COLUMN_BY_FIELD))
         texts = [value] if isinstance(value, str) else value
         if not isinstance(texts, list) or not texts or not all(isinstance(text, str) and fold(text) for text in texts):
-            raise reader.fail(key, value, 'a header text or a list of them, for example ["Customer", "顧客名"]')
+            raise reader.fail(key, value, _('a header text or a list of them, for example ["Customer", "顧客名"]'))
         aliases[name] = tuple(texts)
 
     owner: dict[str, str] = {}
@@ -361,8 +373,10 @@ def _read_header_aliases(table: dict[str, Any], reader: _Reader) -> dict[str, tu
             other = owner.setdefault(fold(text), name)
             if other != name:
                 raise ConfigError(
-                    f"{reader.where}: register.headers: the header text {text!r} is given for both {other} and "
-                    f"{name}; a header can name only one field, so map one of them to another text."
+                    _(
+                        "{where}: register.headers: the header text {text} is given for both {field} and {other_field}; "
+                        "a header can name only one field, so map one of them to another text."
+                    ).format(where=reader.where, text=repr(text), field=other, other_field=name)
                 )
     return aliases
 
@@ -376,10 +390,20 @@ def _check_holidays(where: str, code: str) -> str:
         holidays.country_holidays(code)
     except NotImplementedError:
         raise ConfigError(
-            f"{where}: deadline.holidays = {code!r} is not a country the holidays package knows; "
-            f"use an ISO 3166 code such as \"JP\" or \"US\", or \"\" for weekends only."
+            _(
+                "{where}: deadline.holidays = {value} is not a country the holidays package knows; "
+                "use an ISO 3166 code such as \"JP\" or \"US\", or \"\" for weekends only."
+            ).format(where=where, value=repr(code))
         ) from None
     return code
+
+
+# The message for an unknown value, by the kind of value that _Reader.unknown names.
+_UNKNOWN = {
+    "value": N_("{where}: unknown value {value} at {key}."),
+    "currency": N_("{where}: unknown currency {value} at {key}."),
+    "information field": N_("{where}: unknown information field {value} at {key}."),
+}
 
 
 class _Reader:
@@ -389,60 +413,68 @@ class _Reader:
         self.where = where
 
     def fail(self, key: str, value: Any, expected: str) -> ConfigError:
-        return ConfigError(f"{self.where}: {key} = {value!r} is invalid; expected {expected}.")
+        """Return the error for an invalid value; ``expected`` is a translated description of valid ones."""
+        text = _("{where}: {key} = {value} is invalid; expected {expected}.")
+        return ConfigError(text.format(where=self.where, key=key, value=repr(value), expected=expected))
 
     def unknown(self, key: str, value: str, known: list[str], what: str = "value") -> ConfigError:
         close = difflib.get_close_matches(value, known, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else f" Valid: {', '.join(known)}."
-        place = "" if key == value else f" at {key}"
-        return ConfigError(f"{self.where}: unknown {what} {value!r}{place}.{hint}")
+        if close:
+            hint = _("Did you mean {match}?").format(match=repr(close[0]))
+        else:
+            hint = _("Valid: {values}.").format(values=", ".join(known))
+        # An unknown key is its own place; any other unknown value is named with its key.
+        text = _("{where}: unknown key {value}.") if what == "key" else _(_UNKNOWN[what])
+        message = text.format(where=self.where, value=repr(value), key=key)
+        # Sentences in Japanese follow a full stop without a space.
+        return ConfigError(message + ("" if message.endswith("。") else " ") + hint)
 
     def text(self, key: str, value: Any) -> str:
         if not isinstance(value, str):
-            raise self.fail(key, value, "a string in quotes")
+            raise self.fail(key, value, _("a string in quotes"))
         return value
 
     def integer(self, key: str, value: Any, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(key, value, f"a whole number from {low} to {high}")
+            raise self.fail(key, value, _("a whole number from {low} to {high}").format(low=low, high=high))
         return value
 
     def boolean(self, key: str, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(key, value, "true or false")
+            raise self.fail(key, value, _("true or false"))
         return value
 
     def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
         if value not in choices:
-            raise self.fail(key, value, "one of " + ", ".join(f'"{c}"' for c in choices))
+            raise self.fail(key, value, _("one of {choices}").format(choices=", ".join(f'"{c}"' for c in choices)))
         return str(value)
 
     def array(self, key: str, value: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, value, "a list of strings, for example [\"1d\", \"1h\"]")
+            raise self.fail(key, value, _("a list of strings, for example [\"1d\", \"1h\"]"))
         return list(value)
 
     def offset(self, key: str, value: str) -> Offset:
         match = _OFFSET.match(value)
         if not match:
-            raise self.fail(key, value, 'a duration such as "1d", "1h" or "30m"')
+            raise self.fail(key, value, _('a duration such as "1d", "1h" or "30m"'))
         return Offset(int(match.group(1)), match.group(2))  # type: ignore[arg-type]
 
     def clock(self, key: str, value: Any) -> time:
         text = self.text(key, value)
         match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            raise self.fail(key, value, 'a local time "HH:MM", for example "18:00"')
+            raise self.fail(key, value, _('a local time "HH:MM", for example "18:00"'))
         return time(int(match.group(1)), int(match.group(2)))
 
     def probability(self, key: str, value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.fail(key, value, "a probability from 0 to 1, for example 0.8")
+            raise self.fail(key, value, _("a probability from 0 to 1, for example 0.8"))
         try:
             # str() keeps 0.05 as written instead of its binary float expansion.
             number = Decimal(str(value))
         except InvalidOperation:
-            raise self.fail(key, value, "a probability from 0 to 1, for example 0.8") from None
+            raise self.fail(key, value, _("a probability from 0 to 1, for example 0.8")) from None
         if not Decimal(0) <= number <= Decimal(1):
-            raise self.fail(key, value, "a probability from 0 to 1, for example 0.8")
+            raise self.fail(key, value, _("a probability from 0 to 1, for example 0.8"))
         return number

@@ -26,14 +26,15 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter
 
 from .config import Config
-from .fields import COLUMNS, COLUMN_BY_FIELD
+from .fields import COLUMNS, COLUMN_BY_FIELD, OUTCOME_WORDS
 from .fiscal import FiscalYear, fiscal_year_of
+from .i18n import DEFAULT, LOCALES, N_, _, using
 from .money import CURRENCY_UNITS, to_cell
 
 # The columns that contain formulas. Every other computed column contains a value that sync writes.
 FORMULA_FIELDS: tuple[str, ...] = ("fy_sales", "weighted_sales")
 
-SETTINGS_SHEET = "Settings"
+SETTINGS_SHEET = N_("Settings")  # translated when the template names the sheet
 
 # Defined names that the formulas read. FY_START and MONEY_DIGITS point at Settings cells,
 # and the two lists are the Lists sheet's rank and probability columns.
@@ -48,7 +49,10 @@ TEMPLATE_COLUMNS: dict[str, int] = {column.field: index for index, column in enu
 
 @dataclass(frozen=True)
 class Setting:
-    """One row of the Settings sheet: its label, the defined name of its value cell, and help."""
+    """One row of the Settings sheet: its label, the defined name of its value cell, and help.
+
+    ``label`` and ``help`` are English, and the template writes their translations into the sheet.
+    """
 
     label: str
     name: str | None
@@ -57,11 +61,11 @@ class Setting:
 
 # Settings rows in order, from row 2 down. Column B contains the values.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("Fiscal year", None, "The fiscal year that the sales columns count."),
-    Setting("First month", FY_START, "First day of the fiscal year; the formulas count 12 months from it."),
-    Setting("Last month", None, "First day of the fiscal year's last month."),
-    Setting("Currency", None, "Currency of the money columns."),
-    Setting("Money decimals", MONEY_DIGITS, "Decimals of the currency's smallest unit; sales round to it."),
+    Setting(N_("Fiscal year"), None, N_("The fiscal year that the sales columns count.")),
+    Setting(N_("First month"), FY_START, N_("First day of the fiscal year; the formulas count 12 months from it.")),
+    Setting(N_("Last month"), None, N_("First day of the fiscal year's last month.")),
+    Setting(N_("Currency"), None, N_("Currency of the money columns.")),
+    Setting(N_("Money decimals"), MONEY_DIGITS, N_("Decimals of the currency's smallest unit; sales round to it.")),
 )
 SETTINGS_VALUE_COLUMN = "B"
 SETTINGS_FIRST_ROW = 2
@@ -96,12 +100,14 @@ def current_fiscal_year(config: Config, today: date) -> FiscalYear:
     return fiscal_year_of(today, config.fiscal.start_month, config.fiscal.label)
 
 
-def formula_cells(row: int, columns: Mapping[str, int] | None = None) -> dict[str, str]:
+def formula_cells(row: int, columns: Mapping[str, int] | None = None, locale: str = DEFAULT) -> dict[str, str]:
     """Return the formula text, with its leading "=", of each formula field in Excel row ``row``.
 
     ``columns`` maps field names to 1-based column numbers as the register has them; the
-    template's order applies when it is None. Raise KeyError naming a field that ``columns``
-    lacks.
+    template's order applies when it is None. ``locale`` chooses the outcome words that the
+    weighted sales formula compares: "en" compares Won and Lost only, as every English register
+    has it, and "ja" compares 受注 and 失注 and the English words too, so that it fits
+    a register of either language. Raise KeyError naming a field that ``columns`` lacks.
     """
     positions = TEMPLATE_COLUMNS if columns is None else columns
 
@@ -115,8 +121,18 @@ def formula_cells(row: int, columns: Mapping[str, int] | None = None) -> dict[st
 
     return {
         "fy_sales": "=" + _fy_sales(cell("monthly_price"), cell("service_start"), cell("contract_months"), cell("one_time_fee")),
-        "weighted_sales": "=" + _weighted_sales(cell("fy_sales"), cell("outcome"), cell("expectation")),
+        "weighted_sales": "=" + _weighted_sales(cell("fy_sales"), cell("outcome"), cell("expectation"), locale),
     }
+
+
+def accepted_formulas(row: int, columns: Mapping[str, int] | None = None) -> dict[str, tuple[str, ...]]:
+    """Return every formula text of each formula field in row ``row`` that sync leaves in place.
+
+    These are the formulas of every locale's template, so that a register keeps its formulas
+    when the team's locale changes.
+    """
+    variants = [formula_cells(row, columns, code) for code in LOCALES]
+    return {field: tuple(dict.fromkeys(variant[field] for variant in variants)) for field in FORMULA_FIELDS}
 
 
 def _fy_sales(price: str, start: str, months: str, fee: str) -> str:
@@ -130,12 +146,22 @@ def _fy_sales(price: str, start: str, months: str, fee: str) -> str:
     return f"IF(ISNUMBER({start}),ROUND(N({price})*{billed}+{one_time},{MONEY_DIGITS}),0)"
 
 
-def _weighted_sales(fy_sales: str, outcome: str, rank: str) -> str:
+def _weighted_sales(fy_sales: str, outcome: str, rank: str, locale: str) -> str:
     # Excel's ROUND rounds half away from zero, which is half up for the non-negative amounts
     # here, as salesreg.money.round_money does. An unknown rank gives "" like a blank one.
     probability = f"INDEX({PROBABILITY_LIST},MATCH(TRIM({rank}),{EXPECTATION_LIST},0))"
     ranked = f'IFERROR(ROUND({fy_sales}*{probability},{MONEY_DIGITS}),"")'
-    return f'IF(TRIM({outcome})="Won",{fy_sales},IF(TRIM({outcome})="Lost",0,IF(TRIM({rank})="","",{ranked})))'
+    won = _is_outcome(outcome, "Won", locale)
+    lost = _is_outcome(outcome, "Lost", locale)
+    return f'IF({won},{fy_sales},IF({lost},0,IF(TRIM({rank})="","",{ranked})))'
+
+
+def _is_outcome(cell: str, outcome: str, locale: str) -> str:
+    """Return a condition that is true when ``cell`` contains a word for ``outcome`` in ``locale``'s template."""
+    if locale == DEFAULT:
+        return f'TRIM({cell})="{OUTCOME_WORDS[DEFAULT][outcome]}"'
+    words = (OUTCOME_WORDS[locale][outcome], OUTCOME_WORDS[DEFAULT][outcome])
+    return "OR(" + ",".join(f'TRIM({cell})="{word}"' for word in words) + ")"
 
 
 def cached_results(fy_sales: Decimal, weighted_sales: Decimal | None, currency: str) -> dict[str, int | float | str]:
@@ -151,17 +177,25 @@ def cached_results(fy_sales: Decimal, weighted_sales: Decimal | None, currency: 
 
 
 def overwritten_message(header: str, value: object) -> str:
-    """Return the Problems line for a formula cell in which a rep typed a value."""
-    return (
-        f"{_overwritten_prefix(header)}{value!r} in place of its formula; sync restored the formula. "
-        f"Change the price, dates or rank columns instead, and the formula recomputes."
-    )
+    """Return the Problems line for a formula cell in which a rep typed a value, in the current locale."""
+    return _(
+        '"{header}" held the typed value {value} in place of its formula; sync restored the formula. '
+        "Change the price, dates or rank columns instead, and the formula recomputes."
+    ).format(header=header, value=repr(value))
 
 
 def is_overwritten_message(line: str, header: str) -> bool:
-    """Return whether a Problems line is an ``overwritten_message`` for the column ``header``."""
-    return line.startswith(_overwritten_prefix(header))
+    """Return whether a Problems line is an ``overwritten_message`` for the column ``header``.
 
-
-def _overwritten_prefix(header: str) -> str:
-    return f'"{header}" held the typed value '
+    The line may be in any locale, because the team's locale may have changed since sync wrote it.
+    """
+    # The text before the value is the prefix; a marker that no header contains shows where the value starts.
+    marker = "\x00"
+    for code in LOCALES:
+        with using(code):
+            prefix = overwritten_message(header, marker).split(repr(marker), 1)[0]
+        # A translation that puts the value before the header gives a prefix without the header,
+        # which would match the notices of every column.
+        if header in prefix and line.startswith(prefix):
+            return True
+    return False

@@ -21,6 +21,7 @@ from .config import Config
 from .atomic import RegisterChanged
 from .errors import MailError, WorkbookBusy, WorkbookError
 from .fields import INFORMATION_FIELDS
+from .i18n import _, in_config_locale
 from .model import Deal, TeamMember
 from .register import RegisterSnapshot, check_not_busy, read_formula_cells, read_register, with_backup_hint, write_register
 from .remind import DueReminder, RemindResult, plan_reminders, send_reminders
@@ -63,8 +64,9 @@ def job_lock(config: Config, dry_run: bool = False) -> Iterator[None]:
             lock.release()
     except filelock.Timeout:
         raise WorkbookBusy(
-            f"Another salesreg job has held {lock_path} for {LOCK_TIMEOUT_SECONDS} s; nothing was done. "
-            f"Run again when it has finished."
+            _("Another salesreg job has held {path} for {seconds} s; nothing was done. Run again when it has finished.").format(
+                path=lock_path, seconds=LOCK_TIMEOUT_SECONDS
+            )
         ) from None
 
 
@@ -90,6 +92,7 @@ class ValidateResult:
         return sum(len(deal.problems) for deal in self.deals)
 
 
+@in_config_locale
 def run_validate(config: Config, now: datetime) -> ValidateResult:
     """Check every row; write nothing."""
     snapshot = read_register(config)
@@ -122,6 +125,7 @@ class SyncResult:
         }
 
 
+@in_config_locale
 def run_sync(config: Config, now: datetime, dry_run: bool = False) -> SyncResult:
     """Scan the register, write new IDs and computed columns, and store the new state.
 
@@ -159,8 +163,9 @@ def run_sync(config: Config, now: datetime, dry_run: bool = False) -> SyncResult
             except RegisterChanged:
                 if attempt == WRITE_ATTEMPTS:
                     raise RegisterChanged(
-                        f"{path} was saved by someone else {WRITE_ATTEMPTS} times while sync ran; nothing was "
-                        f"written. Run again later."
+                        _("{path} was saved by someone else {count} times while sync ran; nothing was written. Run again later.").format(
+                            path=path, count=WRITE_ATTEMPTS
+                        )
                     ) from None
                 log.warning("%s was saved by someone else during sync; reading it again (attempt %d of %d).",
                             path, attempt + 1, WRITE_ATTEMPTS)
@@ -199,6 +204,7 @@ class RemindRun:
         return counts
 
 
+@in_config_locale
 def run_remind(config: Config, now: datetime, dry_run: bool = False, transport: Transport | None = None) -> RemindRun:
     """Scan the register (reading only), then send each deal's due reminder."""
     log.info("remind started as of %s%s.", now.isoformat(), " (dry run)" if dry_run else "")
@@ -236,7 +242,7 @@ def summary_data(
         rep_name = deal.rep.name if deal.rep else (deal.rep_text or "")
         deals.append(
             SummaryDeal(
-                deal_id=scanned.deal_id or f"(row {deal.row})",
+                deal_id=scanned.deal_id or _("(row {row})").format(row=deal.row),
                 row=deal.row,
                 customer=deal.customer or "",
                 title=deal.title or "",
@@ -301,6 +307,7 @@ class SummaryRun:
     team: tuple[TeamMember, ...]
 
 
+@in_config_locale
 def run_summary(config: Config, now: datetime) -> SummaryRun:
     """Write the managers' summary workbook; the register and the state are only read."""
     # pandas and XlsxWriter load only for this job, which keeps the other commands quick to start.
@@ -329,6 +336,7 @@ class SummaryMailResult:
         return self.sent and not self.problems
 
 
+@in_config_locale
 def mail_summary(config: Config, run: SummaryRun, transport: Transport | None = None) -> SummaryMailResult:
     """Send the summary workbook of ``run`` to the managers on the Team sheet in one e-mail.
 
@@ -343,12 +351,12 @@ def mail_summary(config: Config, run: SummaryRun, transport: Transport | None = 
         log.warning("%s", problem)
     result = SummaryMailResult(list(found.addresses), sent=False, problems=list(found.problems))
     if not found.addresses:
-        text = (
-            f"The summary was not e-mailed: no manager with an e-mail address is on the {config.register.team_sheet} "
-            f"sheet. Name each rep's manager in the Manager column and give the manager an Email."
+        log.error("The summary was not e-mailed: no manager with an e-mail address is on the %s sheet.", config.register.team_sheet)
+        text = _(
+            "The summary was not e-mailed: no manager with an e-mail address is on the {sheet} sheet. "
+            "Name each rep's manager in the Manager column and give the manager an Email."
         )
-        log.error(text)
-        result.problems.append(text)
+        result.problems.append(text.format(sheet=config.register.team_sheet))
         return result
 
     sender = parse_address(config.mail.sender)
@@ -363,9 +371,9 @@ def mail_summary(config: Config, run: SummaryRun, transport: Transport | None = 
         log.error("Summary e-mail %s to %s failed: %s", message["Message-ID"], recipients, exc)
         raise
     except (DeliveryError, OSError) as exc:
-        text = f"Summary e-mail {message['Message-ID']} to {recipients} failed: {exc}"
-        log.error(text)
-        result.problems.append(text)
+        log.error("Summary e-mail %s to %s failed: %s", message["Message-ID"], recipients, exc)
+        text = _("Summary e-mail {message_id} to {recipients} failed: {error}")
+        result.problems.append(text.format(message_id=message["Message-ID"], recipients=recipients, error=exc))
         return result
     finally:
         transport.close()

@@ -5,6 +5,7 @@ with no security, STARTTLS or implicit TLS, logging in with the password from th
 SMTP replies are sorted the way mail servers mean them: a temporary failure (4xx) is retried,
 a permanent one (5xx) is final for that message, a quota or rate refusal stops the run, and a
 login or TLS failure is a configuration error.
+Both transports encode the headers and the text part in ``[mail] charset`` (see ``apply_charset``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +31,7 @@ import jinja2
 
 from .config import MailConfig, SmtpConfig
 from .errors import MailError
+from .i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,9 @@ def parse_address(text: str) -> Address:
     """Return the Address in ``"Name <user@example.com>"`` or ``"user@example.com"``."""
     name, addr = parseaddr(one_line(text))
     if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
-        raise MailError(f"{text!r} is not an e-mail address; write it as user@example.com or \"Name <user@example.com>\".")
+        raise MailError(
+            _('{value} is not an e-mail address; write it as user@example.com or "Name <user@example.com>".').format(value=repr(text))
+        )
     username, domain = addr.rsplit("@", 1)
     return Address(display_name=one_line(name), username=username, domain=domain)
 
@@ -117,6 +122,123 @@ def build_message(
     return message
 
 
+# RFC 5322: a header line should be at most 78 characters long, and no line may exceed 998.
+_HEADER_LINE_LENGTH = 78
+_MAX_LINE_LENGTH = 998
+_ENCODED_HEADERS = ("subject", "from", "to", "cc")
+
+
+def apply_charset(message: EmailMessage, charset: str) -> None:
+    """Encode the Subject, From/To/Cc display names and text part of ``message`` in ``charset``, in place.
+
+    "utf-8" leaves the message as built: RFC 2047 encoded-words and a text part in UTF-8. With
+    "iso-2022-jp", each of those parts that has a character outside ISO-2022-JP (such as ① or 髙)
+    stays UTF-8 on its own, and one debug line names those parts. The HTML part stays UTF-8
+    because the templates declare ``<meta charset="utf-8">``. Applying it twice changes nothing.
+    """
+    if charset == "utf-8":
+        return
+
+    fallbacks: list[str] = []
+    headers = [
+        (name, _encode_header(message, name, value, charset, fallbacks)) for name, value in message.raw_items()
+    ]
+    # set_raw stores a folded value unchanged, but assigning it would parse it and fold it again in UTF-8.
+    for name in {name for name, _ in headers}:
+        del message[name]
+    for name, value in headers:
+        message.set_raw(name, value)
+
+    if not _encode_text_part(message, charset):
+        fallbacks.append("the text part")
+    if fallbacks:
+        log.debug("Message %s: %s cannot encode %s, so those parts use UTF-8.",
+                  message["Message-ID"], charset.upper(), ", ".join(fallbacks))
+
+
+def _encode_header(message: EmailMessage, name: str, value: Any, charset: str, fallbacks: list[str]) -> Any:
+    """Return the value to store for one header: folded encoded-words in ``charset``, or the policy's header."""
+    if name.lower() not in _ENCODED_HEADERS:
+        return value
+    header = message.policy.header_fetch_parse(name, value)
+    if str(header).isascii():
+        return header
+    if name.lower() == "subject":
+        encoded = _encoded_words(one_line(str(header)), charset, header_name=name)
+    else:
+        encoded = _encode_addresses(name, header, charset, fallbacks)
+    if encoded is None or not _fits(name, encoded):
+        fallbacks.append(f"the {name} header")
+        return header
+    return encoded
+
+
+def _encoded_words(text: str, charset: str, header_name: str | None = None) -> str | None:
+    """Return ``text`` as RFC 2047 encoded-words folded at 76 characters, or None when ``charset`` cannot encode it.
+
+    ``header_name`` leaves room for ``Name: `` on the first line.
+    """
+    try:
+        return Header(text, charset, header_name=header_name).encode(linesep="\n")
+    except UnicodeEncodeError:
+        return None
+
+
+def _encode_addresses(name: str, header: Any, charset: str, fallbacks: list[str]) -> str | None:
+    """Return an address header's value with each non-ASCII display name in ``charset``.
+
+    A display name that ``charset`` cannot encode is written in UTF-8 and added to ``fallbacks``.
+    Returns None for a group or a non-ASCII address, which only the policy's folding can write.
+    """
+    if any(group.display_name is not None for group in header.groups):
+        return None
+    pieces: list[str] = []
+    for address in header.addresses:
+        if not address.addr_spec.isascii():
+            return None
+        if address.display_name.isascii():
+            pieces.append(str(address))
+            continue
+        header_name = name if not pieces else None
+        words = _encoded_words(address.display_name, charset, header_name)
+        if words is None:
+            fallbacks.append(f"the display name of {address.addr_spec} in {name}")
+            words = _encoded_words(address.display_name, "utf-8", header_name)
+            assert words is not None, "UTF-8 encodes every string"
+        angle_addr = f"<{address.addr_spec}>"
+        # Room for "Name: " on the first line and the comma before the next address.
+        last_line = words.rsplit("\n", 1)[-1]
+        fits_on_line = len(name) + 2 + len(last_line) + 1 + len(angle_addr) + 1 <= _HEADER_LINE_LENGTH
+        separator = " " if fits_on_line else "\n "
+        pieces.append(f"{words}{separator}{angle_addr}")
+    return ",\n ".join(pieces)
+
+
+def _fits(name: str, value: str) -> bool:
+    """Return whether every line of ``value`` fits in 78 characters, because the policy refolds a longer one in UTF-8."""
+    lines = value.split("\n")
+    return len(name) + 2 + len(lines[0]) <= _HEADER_LINE_LENGTH and all(
+        len(line) <= _HEADER_LINE_LENGTH for line in lines[1:]
+    )
+
+
+def _encode_text_part(message: EmailMessage, charset: str) -> bool:
+    """Encode the text/plain body in ``charset``, or return False and leave it unchanged when ``charset`` cannot encode it."""
+    part = message.get_body(preferencelist=("plain",))
+    if part is None:
+        return True
+    text = part.get_content()
+    try:
+        encoded = text.encode(charset)
+    except UnicodeEncodeError:
+        return False
+    # ISO-2022-JP is a 7-bit encoding, so the body needs no transfer encoding unless a line is too long for SMTP.
+    longest = max((len(line) for line in encoded.splitlines()), default=0)
+    # MIMEPart's set_content, because EmailMessage's would add a MIME-Version header to the subpart.
+    MIMEPart.set_content(part, text, charset=charset, cte="7bit" if longest <= _MAX_LINE_LENGTH else "base64")
+    return True
+
+
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
@@ -128,8 +250,10 @@ class OutboxTransport:
     """Write each message as ``<Message-ID>.eml`` into a folder, atomically."""
 
     folder: Path
+    charset: str = "utf-8"  # [mail] charset, applied by apply_charset
 
     def send(self, message: EmailMessage) -> None:
+        apply_charset(message, self.charset)
         self.folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(message["Message-ID"]).strip("<>"))
         target = self.folder / f"{name}.eml"
@@ -186,6 +310,7 @@ class SmtpTransport:
     max_per_minute: int = 0
     retry_delays: tuple[float, ...] = (2.0, 10.0)
     sleep: Callable[[float], None] = time.sleep
+    charset: str = "utf-8"  # [mail] charset, applied by apply_charset
     connection: smtplib.SMTP | None = field(default=None, init=False)
     _last_send: float = field(default=0.0, init=False)
 
@@ -203,28 +328,42 @@ class SmtpTransport:
             self._secure_and_login(connection)
         except smtplib.SMTPAuthenticationError as exc:
             self._abandon(connection)
-            raise MailError(f"SMTP login as {s.username!r} at {where} failed: {exc.smtp_code} {_reply(exc.smtp_error)}; "
-                            f"check [mail.smtp] username and the password in {s.password_env}.") from None
+            raise MailError(
+                _("SMTP login as {username} at {server} failed: {code} {reply}; "
+                  "check [mail.smtp] username and the password in {variable}.").format(
+                    username=repr(s.username), server=where, code=exc.smtp_code, reply=_reply(exc.smtp_error), variable=s.password_env
+                )
+            ) from None
         except smtplib.SMTPNotSupportedError:
             self._abandon(connection)
-            raise MailError(f"{where}: the server does not offer STARTTLS or AUTH; check [mail.smtp] security.") from None
+            raise MailError(_("{server}: the server does not offer STARTTLS or AUTH; check [mail.smtp] security.").format(server=where)) from None
         except UnicodeEncodeError:
             self._abandon(connection)
-            raise MailError(f"The SMTP username or the password in {s.password_env} has characters that SMTP AUTH "
-                            f"cannot send (only ASCII); check them.") from None
+            raise MailError(
+                _("The SMTP username or the password in {variable} has characters that SMTP AUTH "
+                  "cannot send (only ASCII); check them.").format(variable=s.password_env)
+            ) from None
         except (ssl.SSLError, smtplib.SMTPServerDisconnected) as exc:
             self._abandon(connection)
-            raise MailError(f"TLS with {where} failed ({exc}); port 465 usually needs \"ssl\", 587 \"starttls\".") from None
+            raise MailError(
+                _('TLS with {server} failed ({error}); port 465 usually needs "ssl", 587 "starttls".').format(server=where, error=exc)
+            ) from None
         except MailError:
             self._abandon(connection)
             raise
         except smtplib.SMTPResponseException as exc:
             self._abandon(connection)
-            raise MailError(f"The SMTP server {where} refused the session: {exc.smtp_code} {_reply(exc.smtp_error)}.") from None
+            raise MailError(
+                _("The SMTP server {server} refused the session: {code} {reply}.").format(
+                    server=where, code=exc.smtp_code, reply=_reply(exc.smtp_error)
+                )
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             self._abandon(connection)
-            raise ServerUnavailable(f"Cannot reach the SMTP server {where}: {exc}; check [mail.smtp] host and port, "
-                                    f"or whether the server is down.") from None
+            raise ServerUnavailable(
+                _("Cannot reach the SMTP server {server}: {error}; check [mail.smtp] host and port, "
+                  "or whether the server is down.").format(server=where, error=exc)
+            ) from None
         return connection
 
     def _open(self) -> smtplib.SMTP:
@@ -244,8 +383,8 @@ class SmtpTransport:
             password = s.password()
             if not password:
                 raise MailError(
-                    f"[mail.smtp] username is set but the environment variable {s.password_env} is empty; "
-                    f"export the SMTP password in it."
+                    _("[mail.smtp] username is set but the environment variable {name} is empty; "
+                      "export the SMTP password in it.").format(name=s.password_env)
                 )
             connection.login(s.username, password)
 
@@ -260,19 +399,22 @@ class SmtpTransport:
     def check(self) -> list[str]:
         """Connect, negotiate TLS and log in without sending; return what worked, step by step."""
         s = self.settings
-        steps = [f"Connected to {s.host}:{s.port}."]
+        steps = [_("Connected to {host}:{port}.").format(host=s.host, port=s.port)]
         connection = self.connect()
         try:
             sock = connection.sock
             version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
             if s.security == "ssl":
-                steps.append(f"Implicit TLS negotiated ({version}).")
+                steps.append(_("Implicit TLS negotiated ({version}).").format(version=version))
             elif s.security == "starttls":
-                steps.append(f"STARTTLS negotiated ({version}).")
+                steps.append(_("STARTTLS negotiated ({version}).").format(version=version))
             else:
-                steps.append("No TLS ([mail.smtp] security = \"none\"): the password and e-mails travel unencrypted.")
-            steps.append(f"Logged in as {s.username!r}." if s.username else "No login ([mail.smtp] username is empty).")
-            steps.append("Nothing was sent.")
+                steps.append(_('No TLS ([mail.smtp] security = "none"): the password and e-mails travel unencrypted.'))
+            if s.username:
+                steps.append(_("Logged in as {username}.").format(username=repr(s.username)))
+            else:
+                steps.append(_("No login ([mail.smtp] username is empty)."))
+            steps.append(_("Nothing was sent."))
         finally:
             try:
                 connection.quit()
@@ -282,6 +424,7 @@ class SmtpTransport:
 
     def send(self, message: EmailMessage) -> None:
         """Send ``message``; raise a DeliveryError subclass or MailError for a misconfiguration."""
+        apply_charset(message, self.charset)
         self._wait_for_rate()
         attempts = len(self.retry_delays) + 1
         for attempt in range(attempts):
@@ -318,8 +461,12 @@ class SmtpTransport:
         except smtplib.SMTPResponseException as exc:
             reply = _reply(exc.smtp_error)
             if exc.smtp_code in (530, 534, 535):
-                raise MailError(f"The SMTP server {self.where()} requires a login: {exc.smtp_code} {reply}; "
-                                f"set [mail.smtp] username and the password in {self.settings.password_env}.") from None
+                raise MailError(
+                    _("The SMTP server {server} requires a login: {code} {reply}; "
+                      "set [mail.smtp] username and the password in {variable}.").format(
+                        server=self.where(), code=exc.smtp_code, reply=reply, variable=self.settings.password_env
+                    )
+                ) from None
             kind = classify(exc.smtp_code, reply)
             if exc.smtp_code == 421 or isinstance(exc, smtplib.SMTPServerDisconnected):
                 self._abandon(self.connection)
@@ -356,5 +503,5 @@ def _reply(error: bytes | str) -> str:
 
 def make_transport(settings: MailConfig) -> Transport:
     if settings.transport == "smtp":
-        return SmtpTransport(settings.smtp, max_per_minute=settings.max_per_minute)
-    return OutboxTransport(settings.outbox)
+        return SmtpTransport(settings.smtp, max_per_minute=settings.max_per_minute, charset=settings.charset)
+    return OutboxTransport(settings.outbox, charset=settings.charset)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .fiscal import Billing
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,23 @@ class Problem:
     message: str
 
     def cell_text(self) -> str:
-        """Return the line written into the row's Problems cell."""
-        separator = " " if self.message.startswith("is ") else ": "
-        return f"{self.header}{separator}{self.message}"
+        """Return the line written into the row's Problems cell, in the current locale.
+
+        An English message that starts with "is " reads on from the header ("Customer is
+        empty"); every other message follows a colon. Japanese always uses the colon form.
+        """
+        if self._continues_header():
+            return _("{header} {message}").format(header=self.header, message=self.message)
+        return _("{header}: {message}").format(header=self.header, message=self.message)
 
     def report_text(self) -> str:
-        """Return the line printed in the command's report."""
-        separator = " " if self.message.startswith("is ") else ": "
-        return f'Row {self.row}, "{self.header}"{separator}{self.message}'
+        """Return the line printed in the command's report, in the current locale."""
+        if self._continues_header():
+            return _('Row {row}, "{header}" {message}').format(row=self.row, header=self.header, message=self.message)
+        return _('Row {row}, "{header}": {message}').format(row=self.row, header=self.header, message=self.message)
+
+    def _continues_header(self) -> bool:
+        return self.message.startswith("is ")
 
 
 @dataclass

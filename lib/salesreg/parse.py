@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -18,6 +19,7 @@ from typing import Any
 
 from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
+from .i18n import _, format_date, get_locale
 from .money import CURRENCY_SYMBOLS, CURRENCY_UNITS
 
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"})
@@ -86,12 +88,18 @@ def show(value: Any) -> str:
     return f'"{text}"'
 
 
+def show_list(items: Iterable[str]) -> str:
+    """Return ``items`` as one list in a message: "Lead, Qualified" in English, "見込み、要件確認" in Japanese."""
+    # Translators: the separator between the items of a list inside a message, such as the stages to pick from.
+    return _(", ").join(items)
+
+
 def reject_unusable(value: Any) -> None:
     """Raise CellError for an Excel error value such as #N/A and for an UnreadableCell."""
     if isinstance(value, UnreadableCell):
         raise CellError(value.message)
     if isinstance(value, str) and clean_text(value) in EXCEL_ERRORS:
-        raise CellError(f"{show(value)} is an Excel error value; fix the formula or type the value.")
+        raise CellError(_("{value} is an Excel error value; fix the formula or type the value.").format(value=show(value)))
 
 
 def is_blank(value: Any) -> bool:
@@ -130,8 +138,9 @@ def parse_text(value: Any) -> str | None:
     text = clean_text(value)
     if len(text) > EXCEL_CELL_LIMIT:
         raise CellError(
-            f"is too long: {len(text):,} characters, and an Excel cell can contain at most {EXCEL_CELL_LIMIT:,}; "
-            f"shorten it."
+            _("is too long: {length} characters, and an Excel cell can contain at most {limit}; shorten it.").format(
+                length=f"{len(text):,}", limit=f"{EXCEL_CELL_LIMIT:,}"
+            )
         )
     return text or None
 
@@ -207,7 +216,7 @@ def parse_date(value: Any) -> date | None:
     if isinstance(value, date):
         return _checked_date(value, value)
     if isinstance(value, bool):
-        raise CellError(f"{show(value)} is not a date; use YYYY-MM-DD or a date cell.")
+        raise _not_a_date(value)
     if isinstance(value, (int, float)):
         return _date_from_number(value)
     return _date_from_text(value)
@@ -238,8 +247,9 @@ def _nearest_second(moment: datetime) -> datetime:
 def _checked_date(day: date, value: Any) -> date:
     if not FIRST_DATE <= day <= LAST_DATE:
         raise CellError(
-            f"{show(value)} is outside the years {FIRST_DATE.year} to {LAST_DATE.year}; "
-            f"check the year, or type the date as YYYY-MM-DD."
+            _("{value} is outside the years {first} to {last}; check the year, or type the date as YYYY-MM-DD.").format(
+                value=show(value), first=FIRST_DATE.year, last=LAST_DATE.year
+            )
         )
     return day
 
@@ -254,7 +264,9 @@ def _date_from_number(value: int | float) -> date:
             pass
     moment = serial_to_datetime(float(value))
     if moment is None:
-        raise CellError(f"{show(value)} is a number, not a date; type the date as YYYY-MM-DD or use a date cell.")
+        raise CellError(
+            _("{value} is a number, not a date; type the date as YYYY-MM-DD or use a date cell.").format(value=show(value))
+        )
     return _nearest_second(moment).date()
 
 
@@ -287,17 +299,21 @@ def _date_from_clear_text(text: str, value: Any) -> date:
     if match:
         return _day_month_date(*match.groups(), value=value)
     if _TWO_DIGIT_YEAR.fullmatch(text):
-        raise CellError(f"{show(value)} has a two-digit year; type the whole date as YYYY-MM-DD.")
+        raise CellError(_("{value} has a two-digit year; type the whole date as YYYY-MM-DD.").format(value=show(value)))
     if _NO_YEAR.fullmatch(text):
-        raise CellError(f"{show(value)} has no year; type the whole date as YYYY-MM-DD.")
-    raise CellError(f"{show(value)} is not a date; use YYYY-MM-DD or a date cell.")
+        raise CellError(_("{value} has no year; type the whole date as YYYY-MM-DD.").format(value=show(value)))
+    raise _not_a_date(value)
+
+
+def _not_a_date(value: Any) -> CellError:
+    return CellError(_("{value} is not a date; use YYYY-MM-DD or a date cell.").format(value=show(value)))
 
 
 def _real_date(year: int, month: int, day: int, value: Any) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise CellError(f"{show(value)} is not a real date; check the day and month.") from None
+        raise CellError(_("{value} is not a real date; check the day and month.").format(value=show(value))) from None
 
 
 def _date_with_time(groups: tuple[str | None, ...], value: Any) -> date:
@@ -309,24 +325,28 @@ def _date_with_time(groups: tuple[str | None, ...], value: Any) -> date:
     second = int(groups[5] or 0)
     fraction = Decimal("0." + groups[6]) if groups[6] else Decimal(0)
     if hour > 23 or minute > 59 or second > 59:
-        raise CellError(f"{show(value)} has an impossible time of day; type the date as YYYY-MM-DD.")
+        raise CellError(_("{value} has an impossible time of day; type the date as YYYY-MM-DD.").format(value=show(value)))
     moment = datetime(year, month, day, hour, minute, second) + timedelta(seconds=float(fraction))
     return _nearest_second(moment).date()
 
 
 def _era_date(era: str, era_year: str, month: str, day: str, value: Any) -> date:
     index = next(position for position, entry in enumerate(_ERAS) if era in entry[:2])
-    name, _, first_day = _ERAS[index]
+    name, _initial, first_day = _ERAS[index]
     is_current = index + 1 == len(_ERAS)
     # The first year of an era (元年) is the calendar year of its first day.
     year = first_day.year + (1 if era_year == "元" else int(era_year)) - 1
     result = _real_date(year, int(month), int(day), value)
     last_day = LAST_DATE if is_current else _ERAS[index + 1][2] - timedelta(days=1)
     if not first_day <= result <= last_day:
-        until = " on" if is_current else f" to {last_day.isoformat()}"
+        if is_current:
+            message = _("{value} is not a date of the {era} era, which runs from {first} on; type the date as YYYY-MM-DD.")
+        else:
+            message = _(
+                "{value} is not a date of the {era} era, which runs from {first} to {last}; type the date as YYYY-MM-DD."
+            )
         raise CellError(
-            f"{show(value)} is not a date of the {name} era, which runs from {first_day.isoformat()}{until}; "
-            f"type the date as YYYY-MM-DD."
+            message.format(value=show(value), era=name, first=format_date(first_day), last=format_date(last_day))
         )
     return result
 
@@ -342,23 +362,34 @@ def _day_month_date(first: str, second: str, year: str, value: Any) -> date:
     if len(readings) == 1:
         return readings.pop()
     if not readings:
-        raise CellError(f"{show(value)} is not a date; use YYYY-MM-DD or a date cell.")
+        raise _not_a_date(value)
     one, other = sorted(readings)
     raise CellError(
-        f"{show(value)} can be read as {one.isoformat()} or as {other.isoformat()}; "
-        f"type the date as YYYY-MM-DD."
+        _("{value} can be read as {one} or as {other}; type the date as YYYY-MM-DD.").format(
+            value=show(value), one=format_date(one), other=format_date(other)
+        )
     )
 
 
 def _check_weekday(day: date, written: str, value: Any) -> None:
     expected = _WEEKDAYS.get(written.rstrip("."))
     if expected is None:
-        raise CellError(f"{show(value)} is not a date; use YYYY-MM-DD or a date cell.")
+        raise _not_a_date(value)
     if expected != day.weekday():
         raise CellError(
-            f"{show(value)} names the wrong day of the week: {day.isoformat()} is a "
-            f"{day.strftime('%A')}; check the date and type it as YYYY-MM-DD."
+            _("{value} names the wrong day of the week: {date} is a {weekday}; check the date and type it as YYYY-MM-DD.").format(
+                value=show(value), date=format_date(day), weekday=_weekday_name(day)
+            )
         )
+
+
+def _weekday_name(day: date) -> str:
+    """Return the day's weekday spelled out in the current locale: "Tuesday", "火曜日"."""
+    if get_locale() == "en":
+        return day.strftime("%A")
+    from babel.dates import format_date as babel_date
+
+    return babel_date(day, "EEEE", locale=get_locale())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,27 +429,39 @@ def parse_money(value: Any, currency: str) -> Decimal | None:
     if is_blank(value):
         return None
     if isinstance(value, bool):
-        raise CellError(f"{show(value)} is not an amount; type a number such as 100000.")
+        raise _not_an_amount(value)
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise CellError(f"{show(value)} is not an amount; type a number such as 100000.")
+            raise _not_an_amount(value)
         amount = Decimal(format(value, f".{EXCEL_DIGITS}g"))
     else:
         amount = _amount_from_text(value, currency)
     if amount < 0:
-        raise CellError(f"{show(value)} is negative; type an amount of 0 or more.")
+        raise CellError(_("{value} is negative; type an amount of 0 or more.").format(value=show(value)))
     digits = CURRENCY_UNITS[currency]
     if amount.scaleb(digits) >= 10**EXCEL_DIGITS:
         raise CellError(
-            f"{show(value)} has more than {EXCEL_DIGITS} digits, more than Excel can store exactly; "
-            f"check the amount."
+            _("{value} has more than {digits} digits, more than Excel can store exactly; check the amount.").format(
+                value=show(value), digits=EXCEL_DIGITS
+            )
         )
     if amount != amount.quantize(Decimal(1).scaleb(-digits)):
-        allowed = "a whole number, such as 100000" if digits == 0 else f"at most {digits} decimals"
-        raise CellError(f"{show(value)} has more decimals than {currency} allows; type {allowed}.")
+        if digits == 0:
+            message = _("{value} has more decimals than {currency} allows; type a whole number, such as 100000.")
+        else:
+            message = _("{value} has more decimals than {currency} allows; type at most {digits} decimals.")
+        raise CellError(message.format(value=show(value), currency=currency, digits=digits))
     return amount + 0  # turns a negative zero into 0
+
+
+def _not_an_amount(value: Any) -> CellError:
+    return CellError(_("{value} is not an amount; type a number such as 100000.").format(value=show(value)))
+
+
+def _not_an_amount_in_units(value: Any) -> CellError:
+    return CellError(_("{value} is not an amount; type a number such as 100000, or 10万.").format(value=show(value)))
 
 
 def _amount_from_text(value: Any, currency: str) -> Decimal:
@@ -466,8 +509,8 @@ def _strip_currency(text: str, currency: str, value: Any) -> str:
             continue
         if currency not in currencies:
             raise CellError(
-                f'{show(value)} has the currency sign "{mark}", but this register\'s amounts are in '
-                f"{currency}; type the amount in {currency}."
+                _('{value} has the currency sign "{mark}", but this register\'s amounts are in {currency}; '
+                  "type the amount in {currency}.").format(value=show(value), mark=mark, currency=currency)
             )
         return rest
     return text
@@ -477,10 +520,12 @@ def _plain_amount(text: str, value: Any) -> Decimal:
     if not _GROUPED_NUMBER.fullmatch(text.lower()):
         if re.fullmatch(r"[\d,.]+", text):
             raise CellError(
-                f"{show(value)} is not an amount: commas may only separate thousands (100,000) and a point "
-                f"marks decimals; type a number such as 100000."
+                _(
+                    "{value} is not an amount: commas may only separate thousands (100,000) and a point "
+                    "marks decimals; type a number such as 100000."
+                ).format(value=show(value))
             )
-        raise CellError(f"{show(value)} is not an amount; type a number such as 100000.")
+        raise _not_an_amount(value)
     return Decimal(text.replace(",", ""))
 
 
@@ -495,13 +540,13 @@ def _japanese_amount(text: str, value: Any) -> Decimal:
         part, rest = rest.split(unit, 1)
         number = _plain_amount(part, value) if part else None
         if number is None or (limit is not None and (number >= limit // size or number != int(number))):
-            raise CellError(f"{show(value)} is not an amount; type a number such as 100000, or 10万.")
+            raise _not_an_amount_in_units(value)
         total += number * size
         limit = size
     if rest:
         number = _plain_amount(rest, value)
         if limit is not None and (number >= limit or number != int(number)):
-            raise CellError(f"{show(value)} is not an amount; type a number such as 100000, or 10万.")
+            raise _not_an_amount_in_units(value)
         total += number
     return total
 
@@ -518,7 +563,7 @@ def parse_count(value: Any) -> int | None:
     if is_blank(value):
         return None
     if isinstance(value, bool):
-        raise CellError(f"{show(value)} is not a whole number; type 1 or more, or leave it blank.")
+        raise _not_a_count(value)
     if isinstance(value, float):
         text = format(value, f".{EXCEL_DIGITS}g") if math.isfinite(value) else "nan"
     else:
@@ -526,7 +571,13 @@ def parse_count(value: Any) -> int | None:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise CellError(f"{show(value)} is not a whole number; type 1 or more, or leave it blank.") from None
+        raise _not_a_count(value) from None
     if not number.is_finite() or number != number.to_integral_value() or number < 1:
-        raise CellError(f"{show(value)} is not a whole number of 1 or more; type 1 or more, or leave it blank.")
+        raise CellError(
+            _("{value} is not a whole number of 1 or more; type 1 or more, or leave it blank.").format(value=show(value))
+        )
     return int(number)
+
+
+def _not_a_count(value: Any) -> CellError:
+    return CellError(_("{value} is not a whole number; type 1 or more, or leave it blank.").format(value=show(value)))

@@ -32,13 +32,14 @@ from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.cell_range import CellRange
 
-from .atomic import RegisterChanged, newest_backup, replace_file
+from .atomic import changed_error, newest_backup, replace_file
 from .config import Config
 from .errors import WorkbookBusy, WorkbookError
 from .formulas import FORMULA_FIELDS, FY_START, MONEY_DIGITS
-from .fields import COLUMN_BY_FIELD, FIELDS, TEAM_HEADERS, TEAM_OFFICE_HEADER
+from .fields import COLUMN_BY_FIELD, FIELDS, TEAM_HEADERS, TEAM_OFFICE_HEADER, team_header_words
+from .i18n import N_, _, format_datetime
 from .model import TeamMember
-from .parse import UnreadableCell, clean_text, fold, is_blank, serial_to_datetime, show
+from .parse import UnreadableCell, clean_text, fold, is_blank, serial_to_datetime, show, show_list
 from .xlsx_patch import (
     CellFormula,
     CellValue,
@@ -116,21 +117,38 @@ def check_not_busy(path: Path, stale_lock_hours: float | None = None) -> None:
         return
     lock = locks[0]
     owner = lock_owner(lock)
-    who = f" by {owner}" if owner else ""
     try:
         age_hours = (time.time() - lock.stat().st_mtime) / 3600
     except OSError:
         age_hours = 0.0  # the lock file went away just now; still report it, the next run will write
     if stale_lock_hours is not None and age_hours > stale_lock_hours:
+        if owner:
+            message = _(
+                "{path} is locked by {owner} by the lock file {lock_name}, last written {hours} hours ago, longer "
+                "than [register] stale_lock_hours ({limit}). It is probably left over from a program "
+                "that crashed. If nobody has the workbook open, delete {lock} and run again; nothing was written."
+            )
+        else:
+            message = _(
+                "{path} is locked by the lock file {lock_name}, last written {hours} hours ago, longer "
+                "than [register] stale_lock_hours ({limit}). It is probably left over from a program "
+                "that crashed. If nobody has the workbook open, delete {lock} and run again; nothing was written."
+            )
         raise WorkbookBusy(
-            f"{path} is locked{who} by the lock file {lock.name}, last written {age_hours:.0f} hours ago, longer "
-            f"than [register] stale_lock_hours ({stale_lock_hours:g}). It is probably left over from a program "
-            f"that crashed. If nobody has the workbook open, delete {lock} and run again; nothing was written."
+            message.format(
+                path=path, owner=owner, lock_name=lock.name, hours=f"{age_hours:.0f}", limit=f"{stale_lock_hours:g}", lock=lock
+            )
         )
-    raise WorkbookBusy(
-        f"{path} is open for editing{who} (lock file {lock.name}); nothing was written. "
-        f"Run again after the workbook is closed."
-    )
+    if owner:
+        message = _(
+            "{path} is open for editing by {owner} (lock file {lock_name}); nothing was written. "
+            "Run again after the workbook is closed."
+        )
+    else:
+        message = _(
+            "{path} is open for editing (lock file {lock_name}); nothing was written. Run again after the workbook is closed."
+        )
+    raise WorkbookBusy(message.format(path=path, owner=owner, lock_name=lock.name))
 
 
 def with_backup_hint(error: WorkbookError, path: Path) -> WorkbookError:
@@ -138,10 +156,12 @@ def with_backup_hint(error: WorkbookError, path: Path) -> WorkbookError:
     backup = newest_backup(path)
     if backup is None or not _is_damaged(path):
         return error
-    saved = datetime.fromtimestamp(backup.stat().st_mtime).isoformat(sep=" ", timespec="minutes")
+    saved = format_datetime(datetime.fromtimestamp(backup.stat().st_mtime))
     return WorkbookError(
-        f"{error} The newest backup is {backup} (saved {saved}); nothing was written over the damaged file. "
-        f"To go back to that version, close the workbook everywhere and copy the backup over {path.name}."
+        _(
+            "{error} The newest backup is {backup} (saved {saved}); nothing was written over the damaged file. "
+            "To go back to that version, close the workbook everywhere and copy the backup over {name}."
+        ).format(error=error, backup=backup, saved=saved, name=path.name)
     )
 
 
@@ -188,40 +208,69 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise WorkbookError(f"Register {path} not found; check [register] path or run `salesreg init`.") from None
+        raise WorkbookError(
+            _("Register {path} not found; check [register] path or run `salesreg init`.").format(path=path)
+        ) from None
     except IsADirectoryError:
         workbooks = sorted(child.name for child in path.glob("*.xls[xm]") if not child.name.startswith(("~$", ".")))
-        hint = f" (it holds {', '.join(workbooks[:3])})" if workbooks else ""
-        raise WorkbookError(
-            f"Register {path} is a folder, not a workbook{hint}; set [register] path to the register's .xlsx file."
-        ) from None
+        if workbooks:
+            message = _(
+                "Register {path} is a folder, not a workbook (it holds {files}); "
+                "set [register] path to the register's .xlsx file."
+            )
+        else:
+            message = _("Register {path} is a folder, not a workbook; set [register] path to the register's .xlsx file.")
+        raise WorkbookError(message.format(path=path, files=show_list(workbooks[:3]))) from None
     except PermissionError:
         raise WorkbookError(
-            f"Register {path} cannot be read: permission denied. Give the account that runs salesreg "
-            f"permission to read and write it, then run again."
+            _(
+                "Register {path} cannot be read: permission denied. Give the account that runs salesreg "
+                "permission to read and write it, then run again."
+            ).format(path=path)
         ) from None
     except OSError as exc:
         raise WorkbookError(
-            f"Register {path} cannot be read: {exc.strerror}. Check that its drive or network share is "
-            f"reachable from this computer, then run again."
+            _(
+                "Register {path} cannot be read: {reason}. Check that its drive or network share is "
+                "reachable from this computer, then run again."
+            ).format(path=path, reason=exc.strerror)
         ) from None
 
 
 # ---------------------------------------------------------------------------------------------
 # What kind of file the register is
 
-_SAVE_AS_XLSX = "Open it in Excel, save it with File > Save As > Excel Workbook (*.xlsx), and run again."
-_POINT_AT_XLSX = "Set [register] path to the register's .xlsx file."
+# The parts of a "not a readable .xlsx workbook" message: what the file is, and what to do.
+_SAVE_AS_XLSX = N_("Open it in Excel, save it with File > Save As > Excel Workbook (*.xlsx), and run again.")
+_POINT_AT_XLSX = N_("Set [register] path to the register's .xlsx file.")
+_RESTORE_BACKUP = N_("Restore the newest backup, or set [register] path to the register's .xlsx file.")
 
 
 def _not_readable(path: Path, what: str, todo: str) -> WorkbookError:
-    return WorkbookError(f"{path} is not a readable .xlsx workbook: it {what}. {todo}")
+    """Return the error for a file that is no .xlsx workbook; ``what`` and ``todo`` are marked with N_()."""
+    return _not_readable_as(path, _(what), todo)
+
+
+def _not_readable_as(path: Path, what: str, todo: str) -> WorkbookError:
+    """Like _not_readable, with ``what`` already translated and filled in."""
+    return WorkbookError(
+        _("{path} is not a readable .xlsx workbook: it {what}. {todo}").format(path=path, what=what, todo=_(todo))
+    )
+
+
+def _named_as(path: Path, what: str) -> str:
+    """Return the translated ``what`` with the file name's suffix that pretends otherwise, if any."""
+    if not path.suffix:
+        return _(what)
+    return _("{what}, although its name ends in {suffix}").format(what=_(what), suffix=path.suffix)
 
 
 def _check_file_kind(path: Path, data: bytes) -> None:
     """Raise WorkbookError naming the file's real kind when ``data`` is no .xlsx workbook."""
     if not data:
-        raise _not_readable(path, "is empty (0 bytes)", "Restore the newest backup, or run `salesreg init` to start a new register.")
+        raise _not_readable(
+            path, N_("is empty (0 bytes)"), N_("Restore the newest backup, or run `salesreg init` to start a new register.")
+        )
     if data.startswith(_OLE_SIGNATURE):
         raise _compound_file_error(path, data)
     if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -235,13 +284,14 @@ def _check_file_kind(path: Path, data: bytes) -> None:
     if b"opendocument.spreadsheet" in mimetype:
         raise _not_readable(
             path,
-            "is an OpenDocument spreadsheet (.ods)",
-            "Open it in LibreOffice or Excel, save it as Excel 2007-365 (.xlsx), and run again.",
+            N_("is an OpenDocument spreadsheet (.ods)"),
+            N_("Open it in LibreOffice or Excel, save it as Excel 2007-365 (.xlsx), and run again."),
         )
     if any(name.endswith("workbook.bin") for name in names):
-        raise _not_readable(path, "is an Excel binary workbook (.xlsb)", _SAVE_AS_XLSX)
+        raise _not_readable(path, N_("is an Excel binary workbook (.xlsb)"), _SAVE_AS_XLSX)
     if "[Content_Types].xml" not in names or not any(name.endswith("workbook.xml") for name in names):
-        raise _not_readable(path, "is a Word document" if "word/document.xml" in names else "is a zip file of other documents", _POINT_AT_XLSX)
+        kind = N_("is a Word document") if "word/document.xml" in names else N_("is a zip file of other documents")
+        raise _not_readable(path, kind, _POINT_AT_XLSX)
 
 
 def _compound_file_error(path: Path, data: bytes) -> WorkbookError:
@@ -250,17 +300,19 @@ def _compound_file_error(path: Path, data: bytes) -> WorkbookError:
     if "EncryptedPackage".encode("utf-16-le") in data:
         return _not_readable(
             path,
-            "is protected with a password",
-            "Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
-            "then delete the password), save it, and run again.",
+            N_("is protected with a password"),
+            N_(
+                "Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, "
+                "then delete the password), save it, and run again."
+            ),
         )
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return _not_readable(
             path,
-            "is an Excel 97-2003 workbook (.xls)",
-            "Open it in Excel, save it as Excel Workbook (*.xlsx), and set [register] path to the new file.",
+            N_("is an Excel 97-2003 workbook (.xls)"),
+            N_("Open it in Excel, save it as Excel Workbook (*.xlsx), and set [register] path to the new file."),
         )
-    return _not_readable(path, "is an Office 97-2003 document", _POINT_AT_XLSX)
+    return _not_readable(path, N_("is an Office 97-2003 document"), _POINT_AT_XLSX)
 
 
 def _other_file_error(path: Path, data: bytes) -> WorkbookError:
@@ -271,26 +323,25 @@ def _other_file_error(path: Path, data: bytes) -> WorkbookError:
             head = head[len(bom) :].decode(encoding, "ignore").encode("utf-8")
             break
     sample = head.lstrip().lower()
-    named = f", although its name ends in {path.suffix}" if path.suffix else ""
     if sample.startswith(b"%pdf"):
-        return _not_readable(path, "is a PDF document", _POINT_AT_XLSX)
+        return _not_readable(path, N_("is a PDF document"), _POINT_AT_XLSX)
     if sample.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")) or (
         b"mime-version" in sample and b"text/html" in sample
     ):
         # Many systems export "Excel" files that are web pages.
-        return _not_readable(path, f"is a web page (HTML){named}", _SAVE_AS_XLSX)
+        return _not_readable_as(path, _named_as(path, N_("is a web page (HTML)")), _SAVE_AS_XLSX)
     if sample.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in data[:65536]:
-        return _not_readable(path, f"is an Excel 2003 XML spreadsheet{named}", _SAVE_AS_XLSX)
+        return _not_readable_as(path, _named_as(path, N_("is an Excel 2003 XML spreadsheet")), _SAVE_AS_XLSX)
     if _looks_like_text(head):
         first_line = head.split(b"\n", 1)[0]
         if b"\t" in first_line:
-            kind = "a tab-separated text file"
+            kind = N_("is a tab-separated text file")
         elif b"," in first_line or b";" in first_line:
-            kind = "a CSV text file"
+            kind = N_("is a CSV text file")
         else:
-            kind = "a text file"
-        return _not_readable(path, f"is {kind}{named}", _SAVE_AS_XLSX)
-    return _not_readable(path, "does not start like any spreadsheet file", "Restore the newest backup, or set [register] path to the register's .xlsx file.")
+            kind = N_("is a text file")
+        return _not_readable_as(path, _named_as(path, kind), _SAVE_AS_XLSX)
+    return _not_readable(path, N_("does not start like any spreadsheet file"), _RESTORE_BACKUP)
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -308,10 +359,10 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def _damaged(path: Path, exc: BaseException) -> WorkbookError:
-    return _not_readable(
+    return _not_readable_as(
         path,
-        f"is damaged ({exc})",
-        "Restore the newest backup, or open the file in Excel, which can often repair it, and save it again.",
+        _("is damaged ({error})").format(error=exc),
+        N_("Restore the newest backup, or open the file in Excel, which can often repair it, and save it again."),
     )
 
 
@@ -329,14 +380,23 @@ def _sheet(workbook: Any, path: Path, name: str, key: str) -> Any:
     by_folded = {fold(title): title for title in workbook.sheetnames}
     if fold(name) in by_folded:
         return workbook[by_folded[fold(name)]]
-    sheets = ", ".join(repr(title) for title in workbook.sheetnames)
+    sheets = show_list(repr(title) for title in workbook.sheetnames)
     close = difflib.get_close_matches(fold(name), list(by_folded), n=1, cutoff=0.5)
     if close:
         other = by_folded[close[0]]
-        todo = f"If {other!r} is that sheet, rename it to {name!r}, or set [register] {key} = \"{other}\" in the config."
+        message = _(
+            "{path} has no sheet {name}; its sheets are {sheets}. If {other} is that sheet, rename it to {name}, "
+            'or set [register] {key} = "{other_text}" in the config.'
+        )
     else:
-        todo = f"Rename the sheet to {name!r}, or set [register] {key} in the config to its name."
-    raise WorkbookError(f"{path} has no sheet {name!r}; its sheets are {sheets}. {todo}")
+        other = ""
+        message = _(
+            "{path} has no sheet {name}; its sheets are {sheets}. Rename the sheet to {name}, "
+            "or set [register] {key} in the config to its name."
+        )
+    raise WorkbookError(
+        message.format(path=path, name=repr(name), sheets=sheets, other=repr(other), other_text=other, key=key)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -658,17 +718,16 @@ def _convert_dates(values: dict[str, Any], epoch: datetime) -> None:
 
 
 def _formula_message(formula: str) -> str:
-    return (
-        f"the formula {show(formula)} has no saved result, because the file was last saved by a program that "
-        f"does not calculate formulas; open the register in Excel and save it, or type the value."
-    )
+    return _(
+        "the formula {formula} has no saved result, because the file was last saved by a program that "
+        "does not calculate formulas; open the register in Excel and save it, or type the value."
+    ).format(formula=show(formula))
 
 
 def _merged_message(cell_range: str) -> str:
-    return (
-        f"cells {cell_range} are merged; unmerge them (Home > Merge & Center > Unmerge Cells) and type the "
-        f"value into each row."
-    )
+    return _(
+        "cells {cells} are merged; unmerge them (Home > Merge & Center > Unmerge Cells) and type the value into each row."
+    ).format(cells=cell_range)
 
 
 class _MergeSweep:
@@ -705,7 +764,7 @@ def _match_columns(
     Header texts match after NFKC normalisation, case folding and joining of spaces and line
     breaks, so "Expected\\nclose" and "ＣＵＳＴＯＭＥＲ" count as their fields' headers.
     """
-    where = f"{path}, sheet {title!r}"
+    where = _("{path}, sheet {sheet}").format(path=path, sheet=repr(title))
     found: dict[str, list[int]] = {}
     texts: dict[int, str] = {}
     for index, value in enumerate(header_cells, start=1):
@@ -714,8 +773,11 @@ def _match_columns(
             found.setdefault(fold(text), []).append(index)
             texts[index] = text
     if not texts:
-        state = "is empty" if layout.last_row == 0 else "has no headers in row 1"
-        raise WorkbookError(f"{where} {state}. {_header_row_hint(rows_iter, config)}")
+        if layout.last_row == 0:
+            message = _("{where} is empty. {hint}")
+        else:
+            message = _("{where} has no headers in row 1. {hint}")
+        raise WorkbookError(message.format(where=where, hint=_header_row_hint(rows_iter, config)))
 
     columns: dict[str, int] = {}
     headers: dict[str, str] = {}
@@ -727,12 +789,20 @@ def _match_columns(
         if not hits:
             missing.append(name)
         elif len(hits) > 1:
-            listed = " and ".join(f"{get_column_letter(index)} ({texts[index]!r})" for index in hits)
-            each = "both" if len(hits) == 2 else "all"
-            problems.append(
-                f"Columns {listed} are {each} the {aliases[0]!r} column, and salesreg cannot tell which one to use; "
-                f"delete or rename all but one of them."
+            listed = _(" and ").join(
+                _("{column} ({header})").format(column=get_column_letter(index), header=repr(texts[index])) for index in hits
             )
+            if len(hits) == 2:
+                message = _(
+                    "Columns {columns} are both the {header} column, and salesreg cannot tell which one to use; "
+                    "delete or rename all but one of them."
+                )
+            else:
+                message = _(
+                    "Columns {columns} are all the {header} column, and salesreg cannot tell which one to use; "
+                    "delete or rename all but one of them."
+                )
+            problems.append(message.format(columns=listed, header=repr(aliases[0])))
         else:
             columns[name] = hits[0]
             headers[name] = texts[hits[0]]
@@ -741,10 +811,16 @@ def _match_columns(
         problems.insert(0, _missing_columns_text(missing, unused, config))
         merged = [cell_range.coord for cell_range in layout.merged if cell_range.min_row == 1]
         if merged:
-            problems.append(f"Row 1 has merged cells ({', '.join(merged)}); unmerge them so that every column has its own header.")
-        problems.append("Headers found in row 1: " + ", ".join(repr(text) for text in texts.values()) + ".")
+            problems.append(
+                _("Row 1 has merged cells ({cells}); unmerge them so that every column has its own header.").format(
+                    cells=show_list(merged)
+                )
+            )
+        problems.append(
+            _("Headers found in row 1: {headers}.").format(headers=show_list(repr(text) for text in texts.values()))
+        )
     if problems:
-        raise WorkbookError(f"{where}: " + " ".join(problems))
+        raise WorkbookError(_("{where}: {problems}").format(where=where, problems=" ".join(problems)))
     return columns, headers
 
 
@@ -758,7 +834,7 @@ def _missing_columns_text(missing: list[str], unused: dict[int, str], config: Co
     described = []
     for name in missing:
         aliases = _aliases(config, name)
-        wanted = " or ".join(repr(alias) for alias in aliases)
+        wanted = _(" or ").join(repr(alias) for alias in aliases)
         close = max(
             (
                 (difflib.SequenceMatcher(None, fold(alias), candidate).ratio(), candidate)
@@ -769,15 +845,23 @@ def _missing_columns_text(missing: list[str], unused: dict[int, str], config: Co
         )
         if close[0] >= 0.6:
             index = unused_by_folded[close[1]]
-            described.append(f"{wanted} (the closest header is {unused[index]!r}, in column {get_column_letter(index)})")
+            described.append(
+                _("{wanted} (the closest header is {header}, in column {column})").format(
+                    wanted=wanted, header=repr(unused[index]), column=get_column_letter(index)
+                )
+            )
         else:
             described.append(wanted)
-    noun = "header" if len(missing) == 1 else "headers"
-    listed = described[0] if len(described) == 1 else f"{', '.join(described[:-1])} and {described[-1]}"
-    return (
-        f"row 1 lacks the {noun} {listed}. Rename the header in row 1, or add your header text to "
-        f"[register.headers] in the config."
-    )
+    if len(described) == 1:
+        return _(
+            "row 1 lacks the header {headers}. Rename the header in row 1, or add your header text to "
+            "[register.headers] in the config."
+        ).format(headers=described[0])
+    listed = _("{items} and {last}").format(items=show_list(described[:-1]), last=described[-1])
+    return _(
+        "row 1 lacks the headers {headers}. Rename the header in row 1, or add your header text to "
+        "[register.headers] in the config."
+    ).format(headers=listed)
 
 
 def _header_row_hint(rows_iter: Any, config: Config) -> str:
@@ -786,16 +870,25 @@ def _header_row_hint(rows_iter: Any, config: Config) -> str:
     for number, cells in enumerate(itertools.islice(rows_iter, 20), start=2):
         matches = sum(1 for value in cells if fold(clean_text(value)) in known)
         if matches >= 3:
-            return f"The headers seem to be in row {number}; delete the rows above them so that the headers are in row 1."
-    standard = ", ".join(_aliases(config, name)[0] for name in FIELDS[:4])
-    return (
-        f"Row 1 needs the column headers, such as {standard}; copy the header row from a register "
-        f"made by `salesreg init`."
-    )
+            return _(
+                "The headers seem to be in row {row}; delete the rows above them so that the headers are in row 1."
+            ).format(row=number)
+    standard = show_list(_aliases(config, name)[0] for name in FIELDS[:4])
+    return _(
+        "Row 1 needs the column headers, such as {headers}; copy the header row from a register made by `salesreg init`."
+    ).format(headers=standard)
 
 
 # ---------------------------------------------------------------------------------------------
 # The Team sheet
+
+
+def _team_column(header: str, header_cells: list[str]) -> int | None:
+    """Return the 0-based column of the Team column ``header`` in any locale's text ("Name", "氏名")."""
+    for text in team_header_words(header):
+        if fold(text) in header_cells:
+            return header_cells.index(fold(text))
+    return None
 
 
 def _read_team(sheet: Any, layout: _SheetLayout, path: Path) -> tuple[TeamMember, ...]:
@@ -805,15 +898,19 @@ def _read_team(sheet: Any, layout: _SheetLayout, path: Path) -> tuple[TeamMember
     header_cells = [fold(clean_text(value)) for value in next(rows_iter, None) or ()]
     positions: dict[str, int] = {}
     for header in TEAM_HEADERS:
-        if fold(header) not in header_cells:
-            found = ", ".join(f'"{text}"' for text in header_cells if text) or "none"
+        position = _team_column(header, header_cells)
+        if position is None:
+            found = show_list(f'"{text}"' for text in header_cells if text) or _("none")
             raise WorkbookError(
-                f"{path}, sheet {title!r}: row 1 lacks the header {header!r}; "
-                f"the Team sheet needs {', '.join(TEAM_HEADERS)} (headers found: {found})."
+                _(
+                    "{path}, sheet {sheet}: row 1 lacks the header {header}; "
+                    "the Team sheet needs {needed} (headers found: {found})."
+                ).format(path=path, sheet=repr(title), header=repr(header), needed=show_list(TEAM_HEADERS), found=found)
             )
-        positions[header] = header_cells.index(fold(header))
-    if fold(TEAM_OFFICE_HEADER) in header_cells:
-        positions[TEAM_OFFICE_HEADER] = header_cells.index(fold(TEAM_OFFICE_HEADER))
+        positions[header] = position
+    office = _team_column(TEAM_OFFICE_HEADER, header_cells)
+    if office is not None:
+        positions[TEAM_OFFICE_HEADER] = office
     members: list[TeamMember] = []
     for number, cells in enumerate(rows_iter, start=2):
         if cells.count(None) == len(cells):
@@ -863,7 +960,7 @@ def write_register(
     check_not_busy(path, stale_hours)
     data = _read_bytes(path)
     if hashlib.sha256(data).hexdigest() != snapshot.digest:
-        raise RegisterChanged(f"{path} was saved by someone else during this run; nothing was written. Run again.")
+        raise changed_error(path)
 
     edits = {
         row: {snapshot.columns[name]: _cell_value(value) for name, value in values.items()}
@@ -927,7 +1024,7 @@ def read_formula_cells(config: Config, snapshot: RegisterSnapshot, fields: Seque
     path = snapshot.path
     data = _read_bytes(path)
     if hashlib.sha256(data).hexdigest() != snapshot.digest:
-        raise RegisterChanged(f"{path} was saved by someone else during this run; nothing was written. Run again.")
+        raise changed_error(path)
 
     names: dict[str, tuple[str, str]] = {}
     for name, reference in read_defined_names(data).items():

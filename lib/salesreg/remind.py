@@ -28,6 +28,8 @@ from typing import Any
 from .config import Config
 from .deadline import ReminderStep, reminder_steps
 from .errors import MailError
+from .i18n import format_date, format_datetime
+from .i18n import _
 from .mail import (
     DeliveryError,
     PermanentFailure,
@@ -165,19 +167,22 @@ def route(config: Config, due: DueReminder, team: TeamIndex) -> None:
             due.cc = _manager_addresses(rep, team)
         return
 
-    if rep is None:
-        reason = f"its rep {deal.rep_text!r} is not on the Team sheet" if deal.rep_text else "it has no rep"
+    # A reason is a clause: the e-mails and the --dry-run lines put "because" before it.
+    if rep is None and deal.rep_text:
+        reason = _("its rep {rep} is not on the Team sheet").format(rep=repr(deal.rep_text))
+    elif rep is None:
+        reason = _("it has no rep")
     elif not rep.active:
-        reason = f"its rep {rep.name} is inactive on the Team sheet"
+        reason = _("its rep {rep} is inactive on the Team sheet").format(rep=rep.name)
     else:
-        reason = f"its rep {rep.name} has no valid e-mail address on the Team sheet"
+        reason = _("its rep {rep} has no valid e-mail address on the Team sheet").format(rep=rep.name)
     fallback = _manager_addresses(rep, team) if rep is not None else []
     if not fallback and config.reminders.unassigned_to:
         fallback = [parse_address(config.reminders.unassigned_to)]
     if not fallback:
         fallback = [address for member in team_managers(team) if (address := _member_address(member))]
     if not fallback:
-        due.undeliverable = f"{reason}, and no manager with an e-mail address is on the Team sheet"
+        due.undeliverable = _("{reason}, and no manager with an e-mail address is on the Team sheet").format(reason=reason)
         return
     due.to = fallback
     due.routed_because = reason
@@ -286,10 +291,10 @@ def reminder_context(config: Config, due: DueReminder, now: datetime) -> dict[st
             "title": one_line(deal.title or ""),
             "customer": one_line(deal.customer or ""),
             "stage": deal.stage or "",
-            "expected_close": deal.expected_close.isoformat() if deal.expected_close else "",
+            "expected_close": format_date(deal.expected_close) if deal.expected_close else "",
             "row": deal.row,
         },
-        "deadline": local.strftime("%Y-%m-%d %H:%M") + f" ({config.timezone.key})",
+        "deadline": f"{format_datetime(local)} ({config.timezone.key})",
         "step": {"key": due.step.key} | time_left(due.deadline, now),
         "problems": [problem.cell_text() for problem in deal.problems],
         "missing": [header for header in missing if header not in problem_headers],
@@ -325,9 +330,11 @@ def send_reminders(config: Config, plan: list[DueReminder], state: State, transp
     for due in plan:
         if due.undeliverable:
             result.undeliverable += 1
-            text = f"Row {due.scanned.deal.row}: reminder {due.step.key} for {due.deal_id} not sent: {due.undeliverable}."
-            result.messages.append(text)
-            log.error(text)
+            text = _("Row {row}: reminder {step} for {deal_id} not sent: {reason}.")
+            result.messages.append(
+                text.format(row=due.scanned.deal.row, step=due.step.key, deal_id=due.deal_id, reason=due.undeliverable)
+            )
+            log.error("Row %d: reminder %s for %s not sent: %s.", due.scanned.deal.row, due.step.key, due.deal_id, due.undeliverable)
     try:
         for delivery in group_deliveries(config, plan):
             if not _deliver(config, delivery, state, transport, now, result):
@@ -353,9 +360,10 @@ def _deliver(config: Config, delivery: Delivery, state: State, transport: Transp
         _finish(state, delivery, "deferred", str(exc))
         result.deferred += len(delivery.items)
         if isinstance(exc, QuotaExceeded):
-            result.stopped = f"the server refused more e-mails for now ({exc}); the rest stay due for the next run"
+            stopped = _("the server refused more e-mails for now ({error}); the rest stay due for the next run")
         else:
-            result.stopped = f"{exc}; the reminders stay due for the next run"
+            stopped = _("{error}; the reminders stay due for the next run")
+        result.stopped = stopped.format(error=exc)
         log.error("Reminder %s (%s) to %s deferred, sending stopped: %s", delivery.message_id, deals, delivery.recipients(), exc)
         return False
     except DeliveryError as exc:
@@ -366,9 +374,13 @@ def _deliver(config: Config, delivery: Delivery, state: State, transport: Transp
         else:
             result.deferred += len(delivery.items)
         outcome = "failed permanently" if permanent else "deferred to the next run"
-        text = f"Reminder {delivery.message_id} ({deals}) to {delivery.recipients()} {outcome}: {exc}"
-        result.messages.append(text)
-        log.log(logging.ERROR if permanent else logging.WARNING, text)
+        log.log(logging.ERROR if permanent else logging.WARNING, "Reminder %s (%s) to %s %s: %s",
+                delivery.message_id, deals, delivery.recipients(), outcome, exc)
+        if permanent:
+            text = _("Reminder {message_id} ({deals}) to {recipients} failed permanently: {error}")
+        else:
+            text = _("Reminder {message_id} ({deals}) to {recipients} deferred to the next run: {error}")
+        result.messages.append(text.format(message_id=delivery.message_id, deals=deals, recipients=delivery.recipients(), error=exc))
         return True
     _finish(state, delivery, "sent", None)
     result.sent += len(delivery.items)
@@ -420,9 +432,20 @@ def describe(due: DueReminder) -> str:
     """Return one line for the report and for --dry-run."""
     deal = due.scanned.deal
     if due.undeliverable:
-        return f"{due.deal_id} (row {deal.row}): {due.step.key} to nobody: {due.undeliverable}"
-    to = ", ".join(str(a) for a in due.to)
-    cc = f", cc {', '.join(str(a) for a in due.cc)}" if due.cc else ""
-    routed = f" (because {due.routed_because})" if due.routed_because else ""
-    skipped = f"; skips {', '.join(s.key for s in due.skipped)}" if due.skipped else ""
-    return f"{due.deal_id} (row {deal.row}, {one_line(deal.title or '')!r}): {due.step.key} to {to}{cc}{routed}{skipped}"
+        text = _("{deal_id} (row {row}): {step} to nobody: {reason}")
+        return text.format(deal_id=due.deal_id, row=deal.row, step=due.step.key, reason=due.undeliverable)
+    # The optional parts are appended to the line, each with its own punctuation.
+    cc = _(", cc {addresses}").format(addresses=", ".join(str(a) for a in due.cc)) if due.cc else ""
+    routed = _(" (because {reason})").format(reason=due.routed_because) if due.routed_because else ""
+    skipped = _("; skips {steps}").format(steps=", ".join(s.key for s in due.skipped)) if due.skipped else ""
+    text = _("{deal_id} (row {row}, {title}): {step} to {to}{cc}{routed}{skipped}")
+    return text.format(
+        deal_id=due.deal_id,
+        row=deal.row,
+        title=repr(one_line(deal.title or "")),
+        step=due.step.key,
+        to=", ".join(str(a) for a in due.to),
+        cc=cc,
+        routed=routed,
+        skipped=skipped,
+    )

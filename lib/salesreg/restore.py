@@ -21,6 +21,7 @@ from .atomic import RegisterChanged
 from .config import Config
 from .errors import SalesregError, WorkbookError
 from .fields import COLUMN_BY_FIELD
+from .i18n import _
 from .jobs import RETRY_PAUSE_SECONDS, WRITE_ATTEMPTS, job_lock, open_state
 from .parse import clean_text
 from .register import check_not_busy, read_register, with_backup_hint, write_register
@@ -72,7 +73,11 @@ def run_restore(config: Config, deal_id: str, now: datetime) -> RestoreResult:
                 raise with_backup_hint(exc, path) from None
             present = [row.row for row in snapshot.rows if clean_text(row.values.get("deal_id")) == deal_id]
             if present:
-                raise RestoreError(f"Deal {deal_id} is already in row {present[0]} of {path.name}; nothing was restored.")
+                raise RestoreError(
+                    _("Deal {deal_id} is already in row {row} of {register}; nothing was restored.").format(
+                        deal_id=deal_id, row=present[0], register=path.name
+                    )
+                )
             row = snapshot.last_row + 1
             try:
                 backup = write_register(config, snapshot, {row: cells})
@@ -102,10 +107,12 @@ def _last_cells(state: State, deal_id: str) -> tuple[dict[str, Any], bool]:
         deleted = sorted(
             (stored.deleted_at, name) for name, stored in state.deal_rows().items() if stored.deleted_at is not None
         )
-        listed = ", ".join(name for _, name in deleted[-MAX_LISTED_IDS:]) or "none"
+        listed = ", ".join(name for _when, name in deleted[-MAX_LISTED_IDS:]) or _("none")
         raise RestoreError(
-            f"Deal {deal_id} is not in the state file {state.path}, so there is nothing to restore; only deals "
-            f"that a sync has seen can be restored. Recently deleted deals: {listed}."
+            _(
+                "Deal {deal_id} is not in the state file {path}, so there is nothing to restore; only deals "
+                "that a sync has seen can be restored. Recently deleted deals: {deleted}."
+            ).format(deal_id=deal_id, path=state.path, deleted=listed)
         )
     cells = {name: _typed_value(name, text) for name, text in known.rep_values.items() if text}
     cells["deal_id"] = deal_id

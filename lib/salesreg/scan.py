@@ -18,6 +18,7 @@ from .config import Config
 from .deadline import compute_deadline
 from .fields import COMPUTED_FIELDS, FIELDS, REP_FIELDS
 from .fiscal import FiscalYear, Month, fiscal_sales, fiscal_year_of, monthly_sales, weighted_sales
+from .i18n import _
 from .model import Deal, Problem
 from .register import RegisterSnapshot
 from .state import DealState, State, StoredRow
@@ -103,8 +104,10 @@ def scan_register(
     scan.highest_number = max([state.highest_deal_number(), *numbers])
     if state.created and any(row.values.get("deal_id") for row in snapshot.rows):
         scan.notices.append(
-            f"State file {state.path} was new: reminder history is lost and every deal starts a new "
-            f"update cycle from now. No deal content was lost; the register is the source of truth."
+            _(
+                "State file {path} was new: reminder history is lost and every deal starts a new "
+                "update cycle from now. No deal content was lost; the register is the source of truth."
+            ).format(path=state.path)
         )
 
     seen_ids: dict[str, int] = {}
@@ -129,10 +132,13 @@ def _identify(deal: Deal, seen_ids: dict[str, int], scan: Scan, assign_ids: bool
     deal_id = deal.deal_id
     copied_from: tuple[str, int] | None = None
     if deal_id is not None and deal_id in seen_ids:
-        scan.notices.append(
-            f"Row {deal.row}: Deal ID {deal_id} is already used by row {seen_ids[deal_id]}"
-            + ("; this row gets a new ID." if assign_ids else "; run sync to give this row its own ID.")
-        )
+        if assign_ids:
+            notice = _("Row {row}: Deal ID {deal_id} is already used by row {first_row}; this row gets a new ID.")
+        else:
+            notice = _(
+                "Row {row}: Deal ID {deal_id} is already used by row {first_row}; run sync to give this row its own ID."
+            )
+        scan.notices.append(notice.format(row=deal.row, deal_id=deal_id, first_row=seen_ids[deal_id]))
         copied_from = (deal_id, seen_ids[deal_id])
         deal_id = None
     if deal_id is None and assign_ids:
@@ -142,10 +148,10 @@ def _identify(deal: Deal, seen_ids: dict[str, int], scan: Scan, assign_ids: bool
         seen_ids[deal_id] = deal.row
         if copied_from is not None:
             old_id, first_row = copied_from
-            message = (
-                f"{old_id} was also in row {first_row}, so this row got the new ID {deal_id}. "
-                f"If this row is a copy of that deal, delete it."
-            )
+            message = _(
+                "{old_id} was also in row {first_row}, so this row got the new ID {deal_id}. "
+                "If this row is a copy of that deal, delete it."
+            ).format(old_id=old_id, first_row=first_row, deal_id=deal_id)
             deal.problems.append(Problem(deal.row, header, old_id, message))
         return deal_id, True
     if deal_id is not None:
@@ -160,7 +166,7 @@ def _note_row(scan: Scan, stored: dict[str, StoredRow], deal_id: str, row: int, 
     content_hash = hashlib.sha1(repr([cells[name] for name in STORED_FIELDS]).encode()).hexdigest()
     previous = stored.get(deal_id)
     if previous is not None and previous.deleted_at is not None:
-        scan.notices.append(f"Deal {deal_id} is back in the register, in row {row}.")
+        scan.notices.append(_("Deal {deal_id} is back in the register, in row {row}.").format(deal_id=deal_id, row=row))
         scan.history.append((deal_id, "row", "deleted", str(row), scan.now))
     elif previous is not None and (previous.content_hash, previous.row) == (content_hash, row):
         return
@@ -179,16 +185,24 @@ def _note_deleted(config: Config, scan: Scan, known: dict[str, DealState], store
         scan.deleted.append(DeletedDeal(deal_id, row))
         scan.history.append((deal_id, "row", str(row) if row else "", "deleted", scan.now))
     for deleted in scan.deleted[:MAX_DELETED_NOTICES]:
-        where = f", last seen in row {deleted.row}," if deleted.row else ""
-        scan.notices.append(
-            f"Deal {deleted.deal_id}{where} is no longer in {config.register.path.name}; its last content is kept "
-            f"in the state. To put it back as a new row, run `salesreg restore {deleted.deal_id}`."
-        )
+        if deleted.row:
+            notice = _(
+                "Deal {deal_id}, last seen in row {row}, is no longer in {register}; its last content is kept "
+                "in the state. To put it back as a new row, run `salesreg restore {deal_id}`."
+            )
+        else:
+            notice = _(
+                "Deal {deal_id} is no longer in {register}; its last content is kept "
+                "in the state. To put it back as a new row, run `salesreg restore {deal_id}`."
+            )
+        scan.notices.append(notice.format(deal_id=deleted.deal_id, row=deleted.row, register=config.register.path.name))
     if len(scan.deleted) > MAX_DELETED_NOTICES:
         rest = [deleted.deal_id for deleted in scan.deleted[MAX_DELETED_NOTICES:]]
         scan.notices.append(
-            f"{len(rest)} more deals are no longer in {config.register.path.name} ({rest[0]} to {rest[-1]}); "
-            f"`salesreg restore DEAL_ID` puts any of them back."
+            _(
+                "{count} more deals are no longer in {register} ({first} to {last}); "
+                "`salesreg restore DEAL_ID` puts any of them back."
+            ).format(count=len(rest), register=config.register.path.name, first=rest[0], last=rest[-1])
         )
 
 

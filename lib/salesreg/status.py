@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from .config import Config
 from .deadline import reminder_steps
 from .errors import SalesregError
+from .i18n import _
 from .state import State, to_text
 
 
@@ -38,7 +39,9 @@ def deal_status(config: Config, state: State, deal_id: str, now: datetime, histo
     known = state.deals().get(deal_id)
     if known is None:
         raise SalesregError(
-            f"Deal {deal_id} is not in the state {state.path}; check the Deal ID, or run `salesreg sync` first."
+            _("Deal {deal_id} is not in the state {path}; check the Deal ID, or run `salesreg sync` first.").format(
+                deal_id=deal_id, path=state.path
+            )
         )
     steps: list[StepStatus] = []
     if known.deadline is not None:

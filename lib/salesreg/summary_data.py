@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from .fiscal import FiscalYear, Month
+from .i18n import _
 
 # The Recent changes sheet covers the history of this many days before "now".
 RECENT_CHANGE_DAYS = 7
@@ -69,3 +70,8 @@ class SummaryData:
     history: tuple[HistoryEntry, ...] = field(default=())
     history_days: int = RECENT_CHANGE_DAYS  # the Recent changes sheet shows this many days before ``now``
     offices: dict[str, str] = field(default_factory=dict)  # rep name -> office; empty when Team has no Office column
+
+
+def fiscal_year_label(year: FiscalYear) -> str:
+    """Return the name of ``year`` in the current locale: "FY2026" in English, "2026年度" in Japanese."""
+    return _("FY{year}").format(year=year.label_year)

@@ -20,6 +20,7 @@ from .formulas import (
     SETTINGS,
     SETTINGS_FIRST_ROW,
     SETTINGS_VALUE_COLUMN,
+    accepted_formulas,
     cached_results,
     formula_cells,
     is_overwritten_message,
@@ -27,6 +28,7 @@ from .formulas import (
     settings_cell,
     settings_values,
 )
+from .i18n import get_locale
 from .money import to_cell
 from .parse import EXCEL_CELL_LIMIT, canonical
 from .register import FormulaCells, RegisterSnapshot
@@ -110,7 +112,9 @@ def _plan_formulas(
     The notice stays in the Problems cell until the rep next edits the row.
     """
     row = scanned.deal.row
-    expected_formulas = formula_cells(row, snapshot.columns)
+    # A cell keeps the formula of any locale's template. A restored cell gets the team's locale's formula.
+    expected_formulas = formula_cells(row, snapshot.columns, get_locale())
+    accepted = accepted_formulas(row, snapshot.columns)
     results = cached_results(scanned.fy_sales, scanned.weighted_sales, config.fiscal.currency)
     changes: dict[str, CachedFormula] = {}
     notices: list[str] = []
@@ -122,7 +126,7 @@ def _plan_formulas(
         old_value = before.get(name)
         text = expected_formulas[name].removeprefix("=")
         result = results[name]
-        if existing == expected_formulas[name]:
+        if existing in accepted[name]:
             if not _same_result(formulas.results.get((row, name), (None, "n")), result):
                 changes[name] = CachedFormula(text, result, keep_formula=True)
             continue
@@ -173,7 +177,7 @@ def plan_settings(config: Config, today: date, formulas: FormulaCells) -> dict[s
     }
     differs = False
     for name, expected_text in expected.items():
-        cached, _ = formulas.settings.get(name, (None, "n"))
+        cached, _kind = formulas.settings.get(name, (None, "n"))
         differs = differs or not _same_number_text(cached, expected_text)
     if not differs:
         return {}

@@ -4,7 +4,13 @@ The template carries everything a rep needs while typing: drop-downs, input help
 headers, number formats, live formulas for the sales columns, conditional formatting for
 overdue deadlines and rows with problems, and locked computed columns. ``salesreg init`` starts
 every register from it, and ``scripts/build_template.py`` rebuilds the committed
-``sheets/template.xlsx``.
+``sheets/template.xlsx`` and ``sheets/template.ja.xlsx``.
+
+Every text of the template is written in the configuration's ``[mail] locale``: the texts of
+this module, ``fields`` and ``formulas`` through the message catalogue, and the outcome and
+Team words from the tables in ``fields``. Header texts, sheet names of the Deals and Team
+sheets, and stages come from the configuration, which ``salesreg init --locale ja`` writes in
+Japanese.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import io
 import os
 import re
 import tempfile
+import tomllib
 import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
+from importlib.resources import files
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -31,9 +39,11 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from babel.lists import format_list
+
 from .config import Config, Offset, build_config
 from .errors import ConfigError
-from .fields import COLUMNS, OUTCOMES, TEAM_HEADERS, Column
+from .fields import COLUMNS, OUTCOME_WORDS, TEAM_HEADER_WORDS, TEAM_HEADERS, Column
 from .formulas import (
     EXPECTATION_LIST,
     FORMULA_FIELDS,
@@ -46,10 +56,12 @@ from .formulas import (
     formula_cells,
     settings_values,
 )
+from .i18n import DEFAULT, N_, _, get_locale, ngettext, using
 from .money import excel_number_format
 
-LISTS_SHEET = "Lists"
-GUIDE_SHEET = "Guide"
+# Sheet names in English; the template writes their translations.
+LISTS_SHEET = N_("Lists")
+GUIDE_SHEET = N_("Guide")
 DEALS_TABLE = "Deals"
 TEAM_TABLE = "Team"
 TABLE_STYLE = "TableStyleMedium2"
@@ -65,13 +77,13 @@ TEAM_ROWS = 50
 LAST_SHEET_ROW = 1048576
 
 LOST_REASONS: tuple[str, ...] = (
-    "Price",
-    "Competitor chosen",
-    "No budget",
-    "No decision",
-    "Timing",
-    "Requirements not met",
-    "Other",
+    N_("Price"),
+    N_("Competitor chosen"),
+    N_("No budget"),
+    N_("No decision"),
+    N_("Timing"),
+    N_("Requirements not met"),
+    N_("Other"),
 )
 
 # Workbook-level names behind the drop-downs, each an OFFSET over the filled cells of its column,
@@ -85,13 +97,13 @@ OUTCOME_LIST = "OutcomeList"
 LOST_REASON_LIST = "LostReasonList"
 TEAM_NAME_LIST = "TeamNameList"
 
-# Lists sheet columns: header and the defined name of its values, if any.
+# Lists sheet columns: English header and the defined name of its values, if any.
 LISTS_COLUMNS: tuple[tuple[str, str | None], ...] = (
-    ("Stages", STAGE_LIST),
-    ("Outcomes", OUTCOME_LIST),
-    ("Expectation", EXPECTATION_LIST),
-    ("Probability", PROBABILITY_LIST),
-    ("Lost reasons", LOST_REASON_LIST),
+    (N_("Stages"), STAGE_LIST),
+    (N_("Outcomes"), OUTCOME_LIST),
+    (N_("Expectation"), EXPECTATION_LIST),
+    (N_("Probability"), PROBABILITY_LIST),
+    (N_("Lost reasons"), LOST_REASON_LIST),
 )
 
 COMPUTED_COLOR = "D9D9D9"  # grey: written by sync, locked
@@ -112,28 +124,54 @@ MAX_MESSAGE_CHARS = 255
 BUILD_TIME = datetime(2026, 1, 1, 0, 0, 0)
 ZIP_ENTRY_TIME = (2026, 1, 1, 0, 0, 0)
 
+# The config file that ``salesreg init --locale`` copies, by locale, inside the salesreg package.
+# The Japanese one names Japanese sheets, headers and stages, and sets [mail] locale = "ja".
+CONFIG_RESOURCES: dict[str, str] = {"en": "resources/config.toml", "ja": "resources/config.ja.toml"}
+
 TEAM_HELP = {
-    "Name": "The person's name as reps pick it in the Rep column.",
-    "Email": "Where this person's reminder e-mails go.",
-    "Manager": "The manager's Name from this sheet, or an e-mail address.",
-    "Active": "Yes while the person works on deals, No after they leave.",
+    "Name": N_("The person's name as reps pick it in the Rep column."),
+    "Email": N_("Where this person's reminder e-mails go."),
+    "Manager": N_("The manager's Name from this sheet, or an e-mail address."),
+    "Active": N_("Yes while the person works on deals, No after they leave."),
 }
 TEAM_WIDTHS = {"Name": 22, "Email": 32, "Manager": 22, "Active": 10}
+
+# The Team sheet's Active drop-down in each locale's template: active, then not active.
+# register.py reads these words, and more, in a register of any locale.
+ACTIVE_WORDS: dict[str, tuple[str, str]] = {"en": ("Yes", "No"), "ja": ("はい", "いいえ")}
+
+SETTINGS_HEADERS: tuple[str, ...] = (N_("Setting"), N_("Value"), N_("Meaning"))
 
 
 def build_template(path: Path, config: Config | None = None, today: date | None = None) -> None:
     """Write the register template to ``path``, replacing any file there atomically.
 
     Header texts, sheet names, stages, expectation ranks and the currency come from ``config``
-    (the defaults when it is None). The Settings sheet counts the fiscal year that contains the
-    local date ``today``, by default the fixed build date, so that the committed file does not
-    depend on the day it was built. Raise ConfigError when two sheet names collide, for example
-    register.sheet = "Lists".
+    (the defaults when it is None), and every other text is in its ``[mail] locale``. The
+    Settings sheet counts the fiscal year that contains the local date ``today``, by default
+    the fixed build date, so that the committed file does not depend on the day it was built.
+    Raise ConfigError when two sheet names collide, for example register.sheet = "Lists".
     """
     if config is None:
         config = build_config({}, Path("."))
     if today is None:
         today = BUILD_TIME.date()
+    with using(config.mail.locale):
+        workbook = _build_workbook(config, today)
+    _save_reproducibly(workbook, path)
+
+
+def config_text(locale: str) -> str:
+    """Return the text of the config file that ``salesreg init --locale`` writes for ``locale``."""
+    return files("salesreg").joinpath(CONFIG_RESOURCES[locale]).read_text("utf-8")
+
+
+def locale_config(locale: str) -> Config:
+    """Return the configuration of ``config_text(locale)``, which the committed templates are built from."""
+    return build_config(tomllib.loads(config_text(locale)), Path("."))
+
+
+def _build_workbook(config: Config, today: date) -> Workbook:
     _check_sheet_names(config)
 
     workbook = Workbook()
@@ -141,9 +179,9 @@ def build_template(path: Path, config: Config | None = None, today: date | None 
     assert deals is not None  # a new Workbook always has one sheet
     deals.title = config.register.sheet
     team = workbook.create_sheet(config.register.team_sheet)
-    lists = workbook.create_sheet(LISTS_SHEET)
-    guide = workbook.create_sheet(GUIDE_SHEET)
-    settings = workbook.create_sheet(SETTINGS_SHEET)
+    lists = workbook.create_sheet(_(LISTS_SHEET))
+    guide = workbook.create_sheet(_(GUIDE_SHEET))
+    settings = workbook.create_sheet(_(SETTINGS_SHEET))
 
     _fill_lists(workbook, lists, config)
     _fill_team(workbook, team)
@@ -155,18 +193,21 @@ def build_template(path: Path, config: Config | None = None, today: date | None 
     workbook.properties.creator = "salesreg"
     workbook.properties.created = BUILD_TIME
     workbook.properties.modified = BUILD_TIME
-    _save_reproducibly(workbook, path)
+    return workbook
 
 
 def _check_sheet_names(config: Config) -> None:
-    names = [config.register.sheet, config.register.team_sheet, LISTS_SHEET, GUIDE_SHEET, SETTINGS_SHEET]
+    lists, guide, settings = _(LISTS_SHEET), _(GUIDE_SHEET), _(SETTINGS_SHEET)
+    names = [config.register.sheet, config.register.team_sheet, lists, guide, settings]
     lowered = [name.lower() for name in names]
     for name in names:
         if lowered.count(name.lower()) > 1:
             raise ConfigError(
-                f"Sheet name {name!r} is used twice in the template (register.sheet, "
-                f"register.team_sheet, {LISTS_SHEET}, {GUIDE_SHEET}, {SETTINGS_SHEET}); "
-                f"give register.sheet and register.team_sheet distinct names."
+                _(
+                    "Sheet name {name} is used twice in the template (register.sheet, "
+                    "register.team_sheet, {lists}, {guide}, {settings}); "
+                    "give register.sheet and register.team_sheet distinct names."
+                ).format(name=repr(name), lists=lists, guide=guide, settings=settings)
             )
 
 
@@ -176,7 +217,7 @@ def _fill_deals(sheet: Worksheet, config: Config) -> None:
         letter = get_column_letter(index)
         _style_deal_header(sheet.cell(row=1, column=index, value=headers[column.field]), column)
         _style_deal_column(sheet, letter, column, config)
-        sheet.add_data_validation(_input_help(headers[column.field], column.help, f"{letter}1"))
+        sheet.add_data_validation(_input_help(headers[column.field], _(column.help), f"{letter}1"))
 
     _write_formulas(sheet)
     sheet.add_table(_deals_table(config))
@@ -190,7 +231,7 @@ def _fill_deals(sheet: Worksheet, config: Config) -> None:
 def _write_formulas(sheet: Worksheet) -> None:
     """Write the sales formulas into the prepared rows; cached results are added on save."""
     for row in range(FIRST_DATA_ROW, LAST_DEAL_ROW + 1):
-        for field, formula in formula_cells(row).items():
+        for field, formula in formula_cells(row, locale=get_locale()).items():
             sheet.cell(row=row, column=TEMPLATE_COLUMNS[field], value=formula)
 
 
@@ -198,7 +239,7 @@ def _deals_table(config: Config) -> Table:
     """Return the Deals table, whose formula columns fill rows that Excel adds to the table."""
     headers = config.register.headers
     columns = []
-    first_row_formulas = formula_cells(FIRST_DATA_ROW)
+    first_row_formulas = formula_cells(FIRST_DATA_ROW, locale=get_locale())
     for index, column in enumerate(COLUMNS, start=1):
         table_column = TableColumn(id=index, name=headers[column.field])
         if column.field in FORMULA_FIELDS:
@@ -305,11 +346,11 @@ def _add_deal_validations(sheet: Worksheet, config: Config) -> None:
         _list_validation(
             TEAM_NAME_LIST,
             _data_range("rep"),
-            title=f"Invalid {headers['rep']}",
-            message=(
-                f"{headers['rep']} should be a Name from the {config.register.team_sheet} sheet. "
-                f"To keep an e-mail address from that sheet instead, choose Yes."
-            ),
+            title=_invalid(headers["rep"]),
+            message=_(
+                "{rep} should be a {name} from the {team} sheet. "
+                "To keep an e-mail address from that sheet instead, choose Yes."
+            ).format(rep=headers["rep"], name=_team_header("Name"), team=config.register.team_sheet),
             # A warning lets a rep keep an e-mail address, which the reader accepts as well.
             style="warning",
         )
@@ -318,24 +359,36 @@ def _add_deal_validations(sheet: Worksheet, config: Config) -> None:
         _list_validation(
             STAGE_LIST,
             _data_range("stage"),
-            title=f"Invalid {headers['stage']}",
-            message=_choice_message(list(config.stages), "a stage"),
+            title=_invalid(headers["stage"]),
+            message=_choice_message(
+                list(config.stages),
+                _("Choose a stage from the list: {values}."),
+                _("Choose a stage from the drop-down list. The {sheet} sheet shows them all."),
+            ),
         )
     )
     sheet.add_data_validation(
         _list_validation(
             OUTCOME_LIST,
             _data_range("outcome"),
-            title=f"Invalid {headers['outcome']}",
-            message=_choice_message(list(OUTCOMES), "an outcome", blank="while the deal is open"),
+            title=_invalid(headers["outcome"]),
+            message=_choice_message(
+                _outcome_words(),
+                _("Choose an outcome from the list: {values}. Leave blank while the deal is open."),
+                _("Choose an outcome from the drop-down list. The {sheet} sheet shows them all."),
+            ),
         )
     )
     sheet.add_data_validation(
         _list_validation(
             EXPECTATION_LIST,
             _data_range("expectation"),
-            title=f"Invalid {headers['expectation']}",
-            message=_choice_message(ranks, "a rank", blank="until the manager ranks the deal"),
+            title=_invalid(headers["expectation"]),
+            message=_choice_message(
+                ranks,
+                _("Choose a rank from the list: {values}. Leave blank until the manager ranks the deal."),
+                _("Choose a rank from the drop-down list. The {sheet} sheet shows them all."),
+            ),
         )
     )
     # Suggestions only: without an error alert, Excel and LibreOffice accept any reason typed.
@@ -352,8 +405,8 @@ def _add_deal_validations(sheet: Worksheet, config: Config) -> None:
             "whole",
             "1",
             _data_range("contract_months"),
-            title=f"Invalid {headers['contract_months']}",
-            message="Enter a whole number of months, 1 or more. Leave blank for a contract that runs on.",
+            title=_invalid(headers["contract_months"]),
+            message=_("Enter a whole number of months, 1 or more. Leave blank for a contract that runs on."),
         )
     )
     for field in ("monthly_price", "one_time_fee"):
@@ -362,8 +415,8 @@ def _add_deal_validations(sheet: Worksheet, config: Config) -> None:
                 "decimal",
                 "0",
                 _data_range(field),
-                title=f"Invalid {headers[field]}",
-                message="Enter an amount of 0 or more, as a number.",
+                title=_invalid(headers[field]),
+                message=_("Enter an amount of 0 or more, as a number."),
             )
         )
 
@@ -374,13 +427,34 @@ def _data_range(field: str) -> str:
     return f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_SHEET_ROW}"
 
 
-def _choice_message(values: Sequence[str], what: str, blank: str | None = None) -> str:
-    message = f"Choose {what} from the list: {', '.join(values)}."
-    if blank:
-        message += f" Leave blank {blank}."
-    if len(message) > MAX_MESSAGE_CHARS:
-        message = f"Choose {what} from the drop-down list. The {LISTS_SHEET} sheet shows them all."
-    return message
+def _choice_message(values: Sequence[str], message: str, short_message: str) -> str:
+    """Fill ``message`` with the values, or return ``short_message`` when that would be too long for Excel."""
+    filled = message.format(values=_join_values(values))
+    if len(filled) > MAX_MESSAGE_CHARS:
+        return short_message.format(sheet=_(LISTS_SHEET))
+    return filled
+
+
+def _invalid(header: str) -> str:
+    """Return the title of a rejected-input message for the column ``header``."""
+    return _("Invalid {header}").format(header=header)
+
+
+def _outcome_words() -> list[str]:
+    """Return the Outcome drop-down's words in the template's locale, Won first."""
+    return list(OUTCOME_WORDS[get_locale()].values())
+
+
+def _team_header(header: str) -> str:
+    """Return the Team sheet's header text for the English ``header`` in the template's locale."""
+    return TEAM_HEADER_WORDS[get_locale()][header]
+
+
+def _join_values(values: Sequence[str]) -> str:
+    """Join ``values`` as a list inside a sentence: "A, B, C" in English, "A、B、C" in Japanese."""
+    if get_locale() == DEFAULT:
+        return ", ".join(values)
+    return format_list(list(values), style="standard", locale=get_locale())
 
 
 def _input_help(title: str, prompt: str, cell_range: str) -> DataValidation:
@@ -420,8 +494,8 @@ def _date_validation(header: str, cell_range: str) -> DataValidation:
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="stop",
-        errorTitle=_shorten(f"Invalid {header}", MAX_TITLE_CHARS),
-        error="Enter a date, for example 2026-06-30.",
+        errorTitle=_shorten(_invalid(header), MAX_TITLE_CHARS),
+        error=_("Enter a date, for example 2026-06-30."),
     )
     validation.add(cell_range)
     return validation
@@ -449,11 +523,11 @@ def _shorten(text: str, limit: int) -> str:
 def _fill_team(workbook: Workbook, sheet: Worksheet) -> None:
     for index, header in enumerate(TEAM_HEADERS, start=1):
         letter = get_column_letter(index)
-        cell = sheet.cell(row=1, column=index, value=header)
+        cell = sheet.cell(row=1, column=index, value=_team_header(header))
         cell.font = Font(bold=True, color="000000")
         cell.fill = PatternFill(fill_type="solid", fgColor=REP_COLOR)
         sheet.column_dimensions[letter].width = TEAM_WIDTHS[header]
-        sheet.add_data_validation(_input_help(header, TEAM_HELP[header], f"{letter}1"))
+        sheet.add_data_validation(_input_help(_team_header(header), _(TEAM_HELP[header]), f"{letter}1"))
 
     last_row = FIRST_DATA_ROW + TEAM_ROWS - 1
     last_letter = get_column_letter(len(TEAM_HEADERS))
@@ -467,14 +541,15 @@ def _fill_team(workbook: Workbook, sheet: Worksheet) -> None:
     sheet.freeze_panes = "A2"
 
     active_letter = get_column_letter(TEAM_HEADERS.index("Active") + 1)
+    yes, no = ACTIVE_WORDS[get_locale()]
     active = DataValidation(
         type="list",
-        formula1='"Yes,No"',
+        formula1=f'"{yes},{no}"',
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="stop",
-        errorTitle="Invalid Active",
-        error="Choose Yes or No.",
+        errorTitle=_shorten(_invalid(_team_header("Active")), MAX_TITLE_CHARS),
+        error=_("Choose Yes or No."),
     )
     active.add(f"{active_letter}{FIRST_DATA_ROW}:{active_letter}{last_row}")
     sheet.add_data_validation(active)
@@ -486,16 +561,17 @@ def _fill_lists(workbook: Workbook, sheet: Worksheet, config: Config) -> None:
     ranks = list(config.expectation)
     values: dict[str, list[str | float]] = {
         "Stages": list(config.stages),
-        "Outcomes": list(OUTCOMES),
+        "Outcomes": _outcome_words(),
         "Expectation": list(ranks),
         "Probability": [float(config.expectation[rank]) for rank in ranks],
-        "Lost reasons": list(LOST_REASONS),
+        "Lost reasons": [_(reason) for reason in LOST_REASONS],
     }
     rank_letter = get_column_letter(LISTS_COLUMNS.index(("Expectation", EXPECTATION_LIST)) + 1)
     for index, (header, name) in enumerate(LISTS_COLUMNS, start=1):
         letter = get_column_letter(index)
-        sheet.cell(row=1, column=index, value=header).font = Font(bold=True)
-        sheet.column_dimensions[letter].width = max(14, len(header) + 2)
+        text = _(header)
+        sheet.cell(row=1, column=index, value=text).font = Font(bold=True)
+        sheet.column_dimensions[letter].width = max(14, len(text) + 2)
         for row, value in enumerate(values[header], start=FIRST_DATA_ROW):
             cell = sheet.cell(row=row, column=index, value=value)
             if header == "Probability":
@@ -522,16 +598,16 @@ def _growing_list(sheet: str, letter: str, counted: str) -> str:
 def _fill_settings(workbook: Workbook, sheet: Worksheet, config: Config, today: date) -> None:
     """Write the fiscal-year values that the sales formulas read, locked against edits."""
     values = settings_values(config, today)
-    for index, header in enumerate(("Setting", "Value", "Meaning"), start=1):
-        sheet.cell(row=1, column=index, value=header).font = Font(bold=True)
+    for index, header in enumerate(SETTINGS_HEADERS, start=1):
+        sheet.cell(row=1, column=index, value=_(header)).font = Font(bold=True)
     for row, setting in enumerate(SETTINGS, start=SETTINGS_FIRST_ROW):
-        sheet.cell(row=row, column=1, value=setting.label)
+        sheet.cell(row=row, column=1, value=_(setting.label))
         value = sheet[f"{SETTINGS_VALUE_COLUMN}{row}"]
         value.value = values[setting.label]
         if isinstance(value.value, date):
             value.number_format = NUMBER_FORMATS["date"]
         value.fill = PatternFill(fill_type="solid", fgColor=COMPUTED_COLOR)
-        sheet.cell(row=row, column=3, value=setting.help)
+        sheet.cell(row=row, column=3, value=_(setting.help))
         if setting.name is not None:
             cell = f"${SETTINGS_VALUE_COLUMN}${row}"
             _define_name(workbook, setting.name, _sheet_reference(sheet.title, cell))
@@ -554,7 +630,7 @@ def _sheet_reference(sheet: str, cells: str) -> str:
 
 def _fill_guide(sheet: Worksheet, config: Config) -> None:
     sheet.column_dimensions["A"].width = 110
-    sheet["A1"] = "How to use this deal register"
+    sheet["A1"] = _("How to use this deal register")
     sheet["A1"].font = Font(bold=True, size=14)
     for row, line in enumerate(_guide_lines(config), start=3):
         sheet.cell(row=row, column=1, value=line).alignment = Alignment(wrap_text=True, vertical="top")
@@ -565,56 +641,116 @@ def _guide_lines(config: Config) -> list[str]:
     deals = config.register.sheet
     team = config.register.team_sheet
     computed = [headers[column.field] for column in COLUMNS if column.writer == "sync" and column.field != "deal_id"]
-    ranks = ", ".join(config.expectation)
+    ranks = _join_values(list(config.expectation))
     return [
-        f"This workbook is the team's register of deals (sales opportunities): one row per deal on the {deals} sheet.",
-        f"1. Register: the rep adds a new deal on the first empty row and leaves {headers['deal_id']} blank, "
-        f"because sync assigns it. {headers['customer']}, {headers['title']}, {headers['rep']} and, while the "
-        f"deal is open, {headers['expected_close']} are required.",
-        f"2. Update: the rep updates the row whenever the deal changes. A stage can require some of the "
-        f"information columns ({headers['customer_business']} to {headers['competitors']}).",
-        f"3. Rank: the manager sets {headers['expectation']} ({ranks}) on open deals, which sets "
-        f"{headers['weighted_sales']}.",
-        f"4. Close: the rep sets {headers['outcome']} to Won or Lost and writes the {headers['outcome_reason']}.",
-        f"5. Review: the manager examines the reason and enters the date in {headers['reviewed_on']}.",
-        f"Pick {headers['rep']}, {headers['stage']}, {headers['outcome']} and {headers['expectation']} from the "
-        f"drop-downs. {headers['rep']} is your Name or Email from the {team} sheet.",
-        f"Grey columns ({headers['deal_id']}, {', '.join(computed)}) are salesreg's and locked. "
-        f"{headers['fy_sales']} and {headers['weighted_sales']} are formulas that recompute as you type; "
-        f"sync writes the others.",
-        f"Every open deal has a deadline ({headers['deadline']}), shown red once it has passed. "
-        f"A row with something in {headers['problems']} is shown orange.",
-        f"Reminders: {_reminder_ladder(config)}.",
-        f"A proper update leaves the row valid (nothing for {headers['problems']} to list) and, for an open deal, "
-        f"{headers['expected_close']} today or later. It starts a new deadline and stops the reminders.",
-        f"{team} sheet: one row per person. Manager is a Name from that sheet or an e-mail address, "
-        f"and Active is Yes or No.",
-        f"The {LISTS_SHEET} sheet contains the values behind the drop-downs, and the {SETTINGS_SHEET} sheet "
-        f"the fiscal year that the sales columns count. Stages and expectation ranks come from the configuration file.",
+        _(
+            "This workbook is the team's register of deals (sales opportunities): one row per deal on the {deals} sheet."
+        ).format(deals=deals),
+        _(
+            "1. Register: the rep adds a new deal on the first empty row and leaves {deal_id} blank, "
+            "because sync assigns it. {customer}, {title}, {rep} and, while the "
+            "deal is open, {expected_close} are required."
+        ).format(
+            deal_id=headers["deal_id"],
+            customer=headers["customer"],
+            title=headers["title"],
+            rep=headers["rep"],
+            expected_close=headers["expected_close"],
+        ),
+        _(
+            "2. Update: the rep updates the row whenever the deal changes. A stage can require some of the "
+            "information columns ({first} to {last})."
+        ).format(first=headers["customer_business"], last=headers["competitors"]),
+        _("3. Rank: the manager sets {expectation} ({ranks}) on open deals, which sets {weighted_sales}.").format(
+            expectation=headers["expectation"], ranks=ranks, weighted_sales=headers["weighted_sales"]
+        ),
+        _("4. Close: the rep sets {outcome} to Won or Lost and writes the {outcome_reason}.").format(
+            outcome=headers["outcome"], outcome_reason=headers["outcome_reason"]
+        ),
+        _("5. Review: the manager examines the reason and enters the date in {reviewed_on}.").format(
+            reviewed_on=headers["reviewed_on"]
+        ),
+        _(
+            "Pick {rep}, {stage}, {outcome} and {expectation} from the "
+            "drop-downs. {rep} is your {name} or {email} from the {team} sheet."
+        ).format(
+            rep=headers["rep"],
+            stage=headers["stage"],
+            outcome=headers["outcome"],
+            expectation=headers["expectation"],
+            name=_team_header("Name"),
+            email=_team_header("Email"),
+            team=team,
+        ),
+        _(
+            "Grey columns ({deal_id}, {computed}) are salesreg's and locked. "
+            "{fy_sales} and {weighted_sales} are formulas that recompute as you type; "
+            "sync writes the others."
+        ).format(
+            deal_id=headers["deal_id"],
+            computed=_join_values(computed),
+            fy_sales=headers["fy_sales"],
+            weighted_sales=headers["weighted_sales"],
+        ),
+        _(
+            "Every open deal has a deadline ({deadline}), shown red once it has passed. "
+            "A row with something in {problems} is shown orange."
+        ).format(deadline=headers["deadline"], problems=headers["problems"]),
+        _("Reminders: {steps}.").format(steps=_reminder_ladder(config)),
+        _(
+            "A proper update leaves the row valid (nothing for {problems} to list) and, for an open deal, "
+            "{expected_close} today or later. It starts a new deadline and stops the reminders."
+        ).format(problems=headers["problems"], expected_close=headers["expected_close"]),
+        _(
+            "{team} sheet: one row per person. {manager} is a {name} from that sheet or an e-mail address, "
+            "and {active} is Yes or No."
+        ).format(
+            team=team,
+            manager=_team_header("Manager"),
+            name=_team_header("Name"),
+            active=_team_header("Active"),
+        ),
+        _(
+            "The {lists} sheet contains the values behind the drop-downs, and the {settings} sheet "
+            "the fiscal year that the sales columns count. Stages and expectation ranks come from the configuration file."
+        ).format(lists=_(LISTS_SHEET), settings=_(SETTINGS_SHEET)),
     ]
 
 
 def _reminder_ladder(config: Config) -> str:
-    """Describe the reminder steps in words, such as "1 day and 1 hour before the deadline"."""
+    """Describe the reminder steps in words, such as "1 day and 1 hour before the deadline".
+
+    The description is a list of phrases, each translated whole, joined as the locale joins a list.
+    """
     reminders = config.reminders
     parts = []
     if reminders.before:
-        parts.append(f"{_join_words([_duration(step) for step in reminders.before])} before the deadline")
+        parts.append(
+            _("{durations} before the deadline").format(durations=_join_words([_duration(step) for step in reminders.before]))
+        )
     if reminders.after:
-        parts.append(f"{_join_words([_duration(step) for step in reminders.after])} after it")
+        parts.append(_("{durations} after it").format(durations=_join_words([_duration(step) for step in reminders.after])))
     if reminders.repeat_every is not None:
-        parts.append(f"then every {_duration(reminders.repeat_every)} until a proper update")
+        parts.append(_("then every {duration} until a proper update").format(duration=_duration(reminders.repeat_every)))
     if not parts:
-        return "none are configured"
-    return ", ".join(parts)
+        return _("none are configured")
+    return _join_values(parts)
 
 
 def _duration(offset: Offset) -> str:
-    unit = {"d": "day", "h": "hour", "m": "minute"}[offset.unit]
-    return f"{offset.amount} {unit}" if offset.amount == 1 else f"{offset.amount} {unit}s"
+    if offset.unit == "d":
+        text = ngettext("{count} day", "{count} days", offset.amount)
+    elif offset.unit == "h":
+        text = ngettext("{count} hour", "{count} hours", offset.amount)
+    else:
+        text = ngettext("{count} minute", "{count} minutes", offset.amount)
+    return text.format(count=offset.amount)
 
 
 def _join_words(words: Sequence[str]) -> str:
+    """Join ``words`` as "a, b and c" in English and as the locale joins a list otherwise."""
+    if get_locale() != DEFAULT:
+        return format_list(list(words), style="standard", locale=get_locale())
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 

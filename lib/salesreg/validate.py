@@ -12,8 +12,9 @@ from email.utils import parseaddr
 from typing import Any
 
 from .config import Config
-from .fields import FIELDS, INFORMATION_FIELDS, OUTCOMES, REP_FIELDS
+from .fields import FIELDS, INFORMATION_FIELDS, OUTCOMES, REP_FIELDS, outcome_words
 from .fiscal import Billing
+from .i18n import N_, _
 from .model import Deal, Problem, TeamMember
 from .parse import (
     CellError,
@@ -26,7 +27,15 @@ from .parse import (
     parse_money,
     parse_text,
     show,
+    show_list,
 )
+
+# The outcome reason a closed deal lacks, by outcome; one sentence each, so that a translation
+# can name the reason by its own word (受注理由, 失注理由).
+_REASON_MISSING = {
+    "Won": N_("is empty, but the deal is Won; write why it was won."),
+    "Lost": N_("is empty, but the deal is Lost; write why it was lost."),
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ class TeamIndex:
         if text in self._found:
             return list(self._found[text])
         key = fold(text)
-        _, address = parseaddr(text)
+        _name, address = parseaddr(text)
         keys = {key, fold(address)} if "<" in text and "@" in address else {key}
         positions = {index for k in keys for index in self._by_key.get(k, ())}
         if not positions:
@@ -141,7 +150,7 @@ def check_deal(
     deal.title = checker.read("title", parse_line)
     for name in ("customer", "title"):
         if getattr(deal, name) is None and not checker.failed(name):
-            checker.add(name, f"is empty; type the {checker.header(name).lower()} name.")
+            checker.add(name, _("is empty; type the {what} name.").format(what=checker.header(name).lower()))
 
     _check_rep(checker, deal, team)
     _check_stage(checker, deal)
@@ -149,16 +158,17 @@ def check_deal(
     deal.outcome = _check_outcome(checker)
     deal.outcome_reason = checker.read("outcome_reason", parse_text)
     if deal.outcome and not deal.outcome_reason:
-        checker.add("outcome_reason", f"is empty, but the deal is {deal.outcome}; write why it was {deal.outcome.lower()}.")
+        checker.add("outcome_reason", _(_REASON_MISSING[deal.outcome]))
 
     deal.expected_close = checker.read("expected_close", parse_date)
     if deal.is_open and deal.expected_close is None and not checker.failed("expected_close"):
-        checker.add("expected_close", "is empty; type the date you expect to close the deal (YYYY-MM-DD).")
+        checker.add("expected_close", _("is empty; type the date you expect to close the deal (YYYY-MM-DD)."))
     elif deal.is_open and deal.expected_close is not None and deal.expected_close < today:
         checker.add(
             "expected_close",
-            f"{show(deal.expected_close)} is in the past; enter the new expected close date, "
-            f"or close the deal as Won or Lost.",
+            _(
+                "{value} is in the past; enter the new expected close date, or close the deal as Won or Lost."
+            ).format(value=show(deal.expected_close)),
         )
 
     deal.billing = Billing(
@@ -169,13 +179,13 @@ def check_deal(
     )
     has_amount = bool(deal.billing.monthly_price) or bool(deal.billing.one_time_fee)
     if has_amount and deal.billing.service_start is None and not checker.failed("service_start"):
-        checker.add("service_start", "is empty; type the date billing starts so that sales can be computed.")
+        checker.add("service_start", _("is empty; type the date billing starts so that sales can be computed."))
 
     deal.information = {name: checker.read(name, parse_text) for name in INFORMATION_FIELDS}
     if deal.is_open and deal.stage in config.stages:
         for name in config.stages[deal.stage]:
             if not deal.information.get(name) and not checker.failed(name):
-                checker.add(name, f'is empty, but stage "{deal.stage}" needs it; fill it in.')
+                checker.add(name, _('is empty, but stage "{stage}" needs it; fill it in.').format(stage=deal.stage))
 
     deal.next_step = checker.read("next_step", parse_text)
     deal.expectation = _check_expectation(checker)
@@ -207,29 +217,33 @@ def _check_rep(checker: _RowChecker, deal: Deal, team: TeamIndex) -> None:
     deal.rep_text = checker.read("rep", parse_line)
     if deal.rep_text is None:
         if not checker.failed("rep"):
-            checker.add("rep", "is empty; pick your name from the list (a Name or Email on the Team sheet).")
+            checker.add("rep", _("is empty; pick your name from the list (a Name or Email on the Team sheet)."))
         return
     found = team.matches(deal.rep_text)
     if not found:
         close = team.closest_name(deal.rep_text)
-        hint = f" (did you mean {show(close)}?)" if close else ""
-        checker.add(
-            "rep",
-            f"{show(deal.rep_text)} is not on the Team sheet{hint}; pick a Name from the list or add the rep to Team.",
-        )
+        if close:
+            message = _(
+                "{value} is not on the Team sheet (did you mean {close}?); pick a Name from the list or add the rep to Team."
+            )
+        else:
+            message = _("{value} is not on the Team sheet; pick a Name from the list or add the rep to Team.")
+        checker.add("rep", message.format(value=show(deal.rep_text), close=show(close or "")))
         return
     if len(found) > 1:
-        rows = ", ".join(str(member.row) for member in found)
         checker.add(
             "rep",
-            f"{show(deal.rep_text)} matches {len(found)} people on the Team sheet (rows {rows}); "
-            f"type the rep's e-mail address instead.",
+            _(
+                "{value} matches {count} people on the Team sheet (rows {rows}); type the rep's e-mail address instead."
+            ).format(value=show(deal.rep_text), count=len(found), rows=show_list(str(member.row) for member in found)),
         )
         return
     member = found[0]
     deal.rep = member
     if not member.active:
-        checker.add("rep", f"{show(member.name)} is inactive on the Team sheet; hand the deal to an active rep.")
+        checker.add(
+            "rep", _("{value} is inactive on the Team sheet; hand the deal to an active rep.").format(value=show(member.name))
+        )
 
 
 def _check_stage(checker: _RowChecker, deal: Deal) -> None:
@@ -237,13 +251,13 @@ def _check_stage(checker: _RowChecker, deal: Deal) -> None:
     text = checker.read("stage", parse_line)
     if text is None:
         if not checker.failed("stage"):
-            checker.add("stage", f"is empty; pick one of: {', '.join(stages)}.")
+            checker.add("stage", _("is empty; pick one of: {choices}.").format(choices=show_list(stages)))
         return
     for stage in stages:
         if fold(stage) == fold(text):
             deal.stage = stage
             return
-    checker.add("stage", f"{show(text)} is not a stage; pick one of: {', '.join(stages)}.")
+    checker.add("stage", _("{value} is not a stage; pick one of: {choices}.").format(value=show(text), choices=show_list(stages)))
 
 
 def _check_outcome(checker: _RowChecker) -> str | None:
@@ -251,9 +265,12 @@ def _check_outcome(checker: _RowChecker) -> str | None:
     if text is None:
         return None
     for outcome in OUTCOMES:
-        if fold(outcome) == fold(text):
+        # Won/Lost and 受注/失注 mean the same in a register of either locale.
+        if any(fold(word) == fold(text) for word in outcome_words(outcome)):
             return outcome
-    checker.add("outcome", f"{show(text)} is not an outcome; leave it blank while open, or pick Won or Lost.")
+    checker.add(
+        "outcome", _("{value} is not an outcome; leave it blank while open, or pick Won or Lost.").format(value=show(text))
+    )
     return None
 
 
@@ -265,5 +282,5 @@ def _check_expectation(checker: _RowChecker) -> str | None:
     for rank in ranks:
         if fold(rank) == fold(text):
             return rank
-    checker.add("expectation", f"{show(text)} is not a rank; pick one of: {', '.join(ranks)}.")
+    checker.add("expectation", _("{value} is not a rank; pick one of: {choices}.").format(value=show(text), choices=show_list(ranks)))
     return None

@@ -47,6 +47,7 @@ from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from .errors import WorkbookError
+from .i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,9 @@ def patch_workbook(
     try:
         source = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise WorkbookError(f"The workbook is not a readable zip package ({exc}); nothing was written.") from None
+        raise WorkbookError(
+            _("The workbook is not a readable zip package ({error}); nothing was written.").format(error=exc)
+        ) from None
     with source:
         parts = locate_sheet(source, sheet_name)
         result = PatchResult(parts)
@@ -215,7 +218,9 @@ def locate_sheet(archive: zipfile.ZipFile, sheet_name: str) -> SheetParts:
     """Find the worksheet called ``sheet_name``, its tables and the calculation chain."""
     workbook_part = _find_relationship_targets(archive, "", OFFICE_DOCUMENT_TYPE)
     if not workbook_part:
-        raise WorkbookError("The package has no workbook part (no officeDocument relationship); it is not an .xlsx workbook.")
+        raise WorkbookError(
+            _("The package has no workbook part (no officeDocument relationship); it is not an .xlsx workbook.")
+        )
     workbook = workbook_part[0][1]
     root = _parse_small_part(archive, workbook)
     relation_id = sheet_id = None
@@ -224,16 +229,24 @@ def locate_sheet(archive: zipfile.ZipFile, sheet_name: str) -> SheetParts:
             relation_id = sheet.get(f"{{{DOC_REL_NS}}}id")
             sheet_id = sheet.get("sheetId", "")
     if relation_id is None or sheet_id is None:
-        raise WorkbookError(f"The workbook has no sheet {sheet_name!r}; nothing was written.")
+        raise WorkbookError(_("The workbook has no sheet {sheet}; nothing was written.").format(sheet=repr(sheet_name)))
     properties = root.find(f"{{{MAIN_NS}}}workbookPr")
     date1904 = properties is not None and properties.get("date1904", "0").lower() in ("1", "true")
 
     targets = {rid: (part, kind) for rid, part, kind in _relationships(archive, workbook)}
     sheet_part, kind = targets.get(relation_id, (None, None))
     if sheet_part is None or kind != WORKSHEET_TYPE:
-        raise WorkbookError(f"Sheet {sheet_name!r} is not a worksheet (a chart sheet or a dialog sheet); salesreg cannot write it.")
+        raise WorkbookError(
+            _("Sheet {sheet} is not a worksheet (a chart sheet or a dialog sheet); salesreg cannot write it.").format(
+                sheet=repr(sheet_name)
+            )
+        )
     if sheet_part not in archive.namelist():
-        raise WorkbookError(f"The part {sheet_part} of sheet {sheet_name!r} is missing from the package; the file is damaged.")
+        raise WorkbookError(
+            _("The part {part} of sheet {sheet} is missing from the package; the file is damaged.").format(
+                part=sheet_part, sheet=repr(sheet_name)
+            )
+        )
     tables = tuple(part for _, part in _find_relationship_targets(archive, sheet_part, TABLE_TYPE))
     chain = _find_relationship_targets(archive, workbook, CALC_CHAIN_TYPE)
     return SheetParts(sheet_name, sheet_id, sheet_part, tables, chain[0][1] if chain else None, date1904)
@@ -251,7 +264,7 @@ def verify_workbook(path: Path, original: bytes, result: PatchResult) -> None:
             before = {info.filename: info for info in source.infolist()}
             after = written.infolist()
             if [info.filename for info in after] != list(before):
-                raise WorkbookError(f"{path}: the written package does not list the same parts as the original.")
+                raise WorkbookError(_("{path}: the written package does not list the same parts as the original.").format(path=path))
             for info in after:
                 if info.filename == result.parts.sheet_part:
                     _verify_sheet(written, info, result)
@@ -261,9 +274,9 @@ def verify_workbook(path: Path, original: bytes, result: PatchResult) -> None:
                     written.read(info)  # decompressing checks the CRC
                     old = before[info.filename]
                     if (info.CRC, info.file_size) != (old.CRC, old.file_size):
-                        raise WorkbookError(f"{path}: part {info.filename} differs from the original.")
+                        raise WorkbookError(_("{path}: part {part} differs from the original.").format(path=path, part=info.filename))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise WorkbookError(f"{path}: the written file cannot be read back ({exc}).") from None
+        raise WorkbookError(_("{path}: the written file cannot be read back ({error}).").format(path=path, error=exc)) from None
 
 
 def read_cells(data: bytes, sheet_name: str, wanted: dict[int, set[int]]) -> dict[tuple[int, int], bytes]:
@@ -281,7 +294,7 @@ def read_defined_names(data: bytes) -> dict[str, str]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         workbook = _find_relationship_targets(archive, "", OFFICE_DOCUMENT_TYPE)
         if not workbook:
-            raise WorkbookError("The package has no workbook part; it is not an Excel workbook.")
+            raise WorkbookError(_("The package has no workbook part; it is not an Excel workbook."))
         root = _parse_small_part(archive, workbook[0][1])
     names: dict[str, str] = {}
     for element in root.iter(f"{{{MAIN_NS}}}definedName"):
@@ -343,7 +356,7 @@ def excel_serial(moment: date | datetime, date1904: bool) -> str:
     if not date1904 and day < date(1900, 3, 1):
         days -= 1
     if days < 0:
-        raise WorkbookError(f"{moment} is before the first date Excel can store; nothing was written.")
+        raise WorkbookError(_("{moment} is before the first date Excel can store; nothing was written.").format(moment=moment))
     seconds = clock.hour * 3600 + clock.minute * 60 + clock.second + clock.microsecond / 1_000_000
     if not seconds:
         return str(days)
@@ -378,7 +391,9 @@ def _parse_small_part(archive: zipfile.ZipFile, part: str) -> ET.Element:
     try:
         return ET.fromstring(archive.read(part))
     except (KeyError, ET.ParseError) as exc:
-        raise WorkbookError(f"Part {part} of the workbook cannot be read ({exc}); the file is damaged.") from None
+        raise WorkbookError(
+            _("Part {part} of the workbook cannot be read ({error}); the file is damaged.").format(part=part, error=exc)
+        ) from None
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -649,7 +664,7 @@ def _split_cells(content: bytes, prefix: bytes) -> Iterator[tuple[int, bytes | N
     """
     column = 0
     for match in _cell_pattern(prefix).finditer(content):
-        letters, _, style, rest, _ = match.groups()
+        letters, _kind, style, rest, _end = match.groups()
         if letters is not None and (style is not None or b"s=" not in rest):
             column = _column_index(letters)
             yield column, style, match
@@ -698,7 +713,9 @@ class _SheetPatcher:
                 break
             buffer += chunk
         if start is None:
-            raise WorkbookError(f"Sheet {self.parts.sheet_name!r} has no sheetData element; the file is damaged.")
+            raise WorkbookError(
+                _("Sheet {sheet} has no sheetData element; the file is damaged.").format(sheet=repr(self.parts.sheet_name))
+            )
         tag_start, tag_end, self_closing = start
         writer.write(self._patch_head(buffer[:tag_start]))
         if self_closing:
@@ -725,14 +742,18 @@ class _SheetPatcher:
     def _detect_prefix(self, buffer: bytes) -> None:
         if buffer.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise WorkbookError(
-                f"Sheet {self.parts.sheet_name!r} is stored as UTF-16 XML, which salesreg cannot patch; "
-                f"save the workbook again from Excel or LibreOffice."
+                _(
+                    "Sheet {sheet} is stored as UTF-16 XML, which salesreg cannot patch; "
+                    "save the workbook again from Excel or LibreOffice."
+                ).format(sheet=repr(self.parts.sheet_name))
             )
         declared = _XML_ENCODING.match(buffer.lstrip(b"\xef\xbb\xbf"))
         if declared and declared.group(1).lower().replace(b"-", b"") != b"utf8":
             raise WorkbookError(
-                f"Sheet {self.parts.sheet_name!r} is stored in the {declared.group(1).decode()} encoding, which "
-                f"salesreg cannot patch; save the workbook again from Excel or LibreOffice."
+                _(
+                    "Sheet {sheet} is stored in the {encoding} encoding, which "
+                    "salesreg cannot patch; save the workbook again from Excel or LibreOffice."
+                ).format(sheet=repr(self.parts.sheet_name), encoding=declared.group(1).decode())
             )
         root = _ROOT.search(buffer)
         if root and root.group(1):
@@ -786,7 +807,9 @@ class _SheetPatcher:
             if match is None or (is_row and end < 0):
                 chunk = reader.read(CHUNK_BYTES)
                 if not chunk:
-                    raise WorkbookError(f"Sheet {self.parts.sheet_name!r} ends inside its sheetData; the file is damaged.")
+                    raise WorkbookError(
+                        _("Sheet {sheet} ends inside its sheetData; the file is damaged.").format(sheet=repr(self.parts.sheet_name))
+                    )
                 writer.write(buffer[copied:position])
                 if isinstance(previous, tuple):
                     previous = buffer[previous[0] : previous[1]]
@@ -939,16 +962,24 @@ class _SheetPatcher:
         kind = formula.get(b"t", b"normal")
         reference = f"{get_column_letter(column)}{row}"
         if kind == b"array" or (kind == b"shared" and b"ref" in formula):
-            what = "an array formula" if kind == b"array" else "the master of a shared formula"
+            if kind == b"array":
+                message = _(
+                    "Cell {cell} of sheet {sheet} contains an array formula that covers {covered}; "
+                    "writing there would break the other cells. Delete the formulas in that column, save, and run again."
+                )
+            else:
+                message = _(
+                    "Cell {cell} of sheet {sheet} contains the master of a shared formula that covers {covered}; "
+                    "writing there would break the other cells. Delete the formulas in that column, save, and run again."
+                )
             covered = formula.get(b"ref", b"?").decode()
-            raise WorkbookError(
-                f"Cell {reference} of sheet {self.parts.sheet_name!r} contains {what} that covers {covered}; "
-                f"writing there would break the other cells. Delete the formulas in that column, save, and run again."
-            )
+            raise WorkbookError(message.format(cell=reference, sheet=repr(self.parts.sheet_name), covered=covered))
         if kind == b"dataTable":
             raise WorkbookError(
-                f"Cell {reference} of sheet {self.parts.sheet_name!r} is part of a data table; "
-                f"move the data table away from that column and run again."
+                _(
+                    "Cell {cell} of sheet {sheet} is part of a data table; "
+                    "move the data table away from that column and run again."
+                ).format(cell=reference, sheet=repr(self.parts.sheet_name))
             )
 
     def _new_cell(self, row: int, column: int, row_style: bytes | None) -> bytes | None:
@@ -1030,7 +1061,7 @@ def _formula_element(inner: bytes, start: re.Match[bytes]) -> bytes:
     prefix = re.match(rb"<((?:[\w.-]+:)?)f", start.group(0)).group(1)  # type: ignore[union-attr]
     end = inner.find(b"</" + prefix + b"f>", start.end())
     if end < 0:
-        raise WorkbookError("A formula element of the sheet has no end tag; the file is damaged.")
+        raise WorkbookError(_("A formula element of the sheet has no end tag; the file is damaged."))
     return inner[start.start() : end + len(prefix) + 4]
 
 
@@ -1041,11 +1072,11 @@ def _is_empty(value: CellValue) -> bool:
 def _number_text(value: int | float | Decimal) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise WorkbookError(f"{value!r} cannot be stored in a cell; nothing was written.")
+            raise WorkbookError(_("{value} cannot be stored in a cell; nothing was written.").format(value=repr(value)))
         return repr(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise WorkbookError(f"{value} cannot be stored in a cell; nothing was written.")
+            raise WorkbookError(_("{value} cannot be stored in a cell; nothing was written.").format(value=value))
         return format(value, "f")
     return str(value)
 
@@ -1131,7 +1162,9 @@ def _verify_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, result: Patch
             at = data.find(b'<%sc r="%s%d"' % (prefix, _column_letters(column), row), content_start, content_end)
             if at < 0 or not data.startswith(expected, at):
                 raise WorkbookError(
-                    f"Cell {get_column_letter(column)}{row} did not read back as written; the file was not replaced."
+                    _("Cell {cell} did not read back as written; the file was not replaced.").format(
+                        cell=f"{get_column_letter(column)}{row}"
+                    )
                 )
 
 
@@ -1140,4 +1173,8 @@ def _check_well_formed(data: bytes, part: str) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
-        raise WorkbookError(f"Part {part} of the written file is not well-formed XML ({exc}); the file was not replaced.") from None
+        raise WorkbookError(
+            _("Part {part} of the written file is not well-formed XML ({error}); the file was not replaced.").format(
+                part=part, error=exc
+            )
+        ) from None

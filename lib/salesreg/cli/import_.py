@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import ExitCode
+from ..i18n import _, ngettext
 from ..importer import ImportResult, group_problems, load_mapping, run_import, write_problem_report
 from .options import dry_run_option, load, now_option, report, resolve_now
 
@@ -66,39 +67,72 @@ def command(
     _report_counts(ctx, result, config.register.path.name, dry_run)
     _report_problems(ctx, result, report_path)
     if not dry_run:
-        report(ctx, "Next: run `salesreg sync` to assign Deal IDs and write the computed columns.")
+        report(ctx, _("Next: run `salesreg sync` to assign Deal IDs and write the computed columns."))
     ctx.exit(int(ExitCode.PROBLEMS if result.problems else ExitCode.OK))
 
 
 def _report_counts(ctx: click.Context, result: ImportResult, register: str, dry_run: bool) -> None:
     counts = result.counts
     sources = ", ".join(f"{table.name} ({table.encoding or 'xlsx'})" for table in result.tables)
-    verb = "Would import" if dry_run else "Imported"
+    if dry_run:
+        imported = ngettext(
+            "Would import {count} row from {sources} into {register}: {new} new, {updated} updated, {unchanged} "
+            "unchanged, {kept} kept a rep's edit, {conflicts} conflicts, {skipped} skipped, {deleted} deleted in the register.",
+            "Would import {count} rows from {sources} into {register}: {new} new, {updated} updated, {unchanged} "
+            "unchanged, {kept} kept a rep's edit, {conflicts} conflicts, {skipped} skipped, {deleted} deleted in the register.",
+            counts["rows"],
+        )
+    else:
+        imported = ngettext(
+            "Imported {count} row from {sources} into {register}: {new} new, {updated} updated, {unchanged} "
+            "unchanged, {kept} kept a rep's edit, {conflicts} conflicts, {skipped} skipped, {deleted} deleted in the register.",
+            "Imported {count} rows from {sources} into {register}: {new} new, {updated} updated, {unchanged} "
+            "unchanged, {kept} kept a rep's edit, {conflicts} conflicts, {skipped} skipped, {deleted} deleted in the register.",
+            counts["rows"],
+        )
     report(
         ctx,
-        f"{verb} {counts['rows']} rows from {sources} into {register}: {counts['new']} new, "
-        f"{counts['updated']} updated, {counts['unchanged']} unchanged, {counts['kept_edits']} kept a rep's edit, "
-        f"{counts['conflicts']} conflicts, {counts['skipped']} skipped, {counts['deleted']} deleted in the register.",
+        imported.format(
+            count=counts["rows"],
+            sources=sources,
+            register=register,
+            new=counts["new"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            kept=counts["kept_edits"],
+            conflicts=counts["conflicts"],
+            skipped=counts["skipped"],
+            deleted=counts["deleted"],
+        ),
     )
     team = result.plan.team
-    report(ctx, f"Team sheet: {len(team.additions)} people added, {len(team.fills)} blank cells filled.")
+    team_line = _("Team sheet: {added} people added, {filled} blank cells filled.")
+    report(ctx, team_line.format(added=len(team.additions), filled=len(team.fills)))
     if result.created_register:
-        report(ctx, f"{register} did not exist and {'would be' if dry_run else 'was'} created from the template.")
+        if dry_run:
+            created = _("{register} did not exist and would be created from the template.")
+        else:
+            created = _("{register} did not exist and was created from the template.")
+        report(ctx, created.format(register=register))
     for notice in result.notices:
-        report(ctx, f"Note: {notice}")
+        report(ctx, _("Note: {notice}").format(notice=notice))
     if result.backup:
-        report(ctx, f"Previous version kept as {result.backup.name}.")
+        report(ctx, _("Previous version kept as {name}.").format(name=result.backup.name))
 
 
 def _report_problems(ctx: click.Context, result: ImportResult, report_path: Path | None) -> None:
     if not result.problems:
-        report(ctx, "No problems found in the export.")
+        report(ctx, _("No problems found in the export."))
         return
-    where = f", all listed in {report_path}" if report_path else ""
-    report(ctx, f"{len(result.problems)} problems{where}:")
+    count = len(result.problems)
+    if report_path:
+        heading = ngettext("{count} problem, listed in {path}:", "{count} problems, all listed in {path}:", count)
+    else:
+        heading = ngettext("{count} problem:", "{count} problems:", count)
+    report(ctx, heading.format(count=count, path=report_path))
     for group, problems in group_problems(result.problems).items():
         report(ctx, f"  {len(problems):>6}  {group}")
         for problem in problems[:EXAMPLES_PER_GROUP]:
             report(ctx, f"          {problem.text()}")
         if len(problems) > EXAMPLES_PER_GROUP:
-            report(ctx, f"          and {len(problems) - EXAMPLES_PER_GROUP} more")
+            report(ctx, "          " + _("and {count} more").format(count=len(problems) - EXAMPLES_PER_GROUP))

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, SalesregError
+from ..i18n import _, locale_from_environment, set_locale
 from . import demo, import_, init, remind, restore, status, summary, sync, validate
 
 EXIT_CODES_HELP = """\b
@@ -29,7 +30,7 @@ class SalesregGroup(click.Group):
             return super().invoke(ctx)
         except SalesregError as exc:
             logging.getLogger("salesreg").debug("stopped by %r", exc)
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(int(exc.exit_code))
 
 
@@ -47,7 +48,10 @@ def configure_logging(verbose: int, quiet: int, log_file: Path | None) -> None:
         try:
             handler = logging.FileHandler(log_file, encoding="utf-8")
         except OSError as exc:
-            raise click.BadParameter(f"{log_file} cannot be opened for appending: {exc.strerror}.", param_hint="--log-file")
+            raise click.BadParameter(
+                _("{path} cannot be opened for appending: {reason}.").format(path=log_file, reason=exc.strerror),
+                param_hint="--log-file",
+            )
         handler.setLevel(logging.INFO)
         # ISO 8601 with the machine's UTC offset, so log lines compare with the "as of" times they print.
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
@@ -76,6 +80,7 @@ def main(ctx: click.Context, config_path: Path, verbose: int, quiet: int, log_fi
     once a day. Try `salesreg demo` to see the whole job on an example register.
     """
     configure_logging(verbose, quiet, log_file)
+    set_locale(locale_from_environment())  # until a command reads [mail] locale
     ctx.obj = {"config_path": config_path, "quiet": quiet > 0}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from ..config import Config, load_config
 from ..errors import ConfigError
+from ..i18n import LOCALES, _, set_locale
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,9 +29,30 @@ dry_run_option = click.option(
 
 
 def load(ctx: click.Context) -> Config:
-    """Load the configuration named by the global --config option."""
+    """Load the configuration named by the global --config option and switch to its locale."""
     path: Path = ctx.obj["config_path"]
-    return load_config(path)
+    early = configured_locale(path)
+    if early is not None:
+        set_locale(early)  # so that errors in the rest of the file read in the team's language
+    config = load_config(path)
+    set_locale(config.mail.locale)
+    return config
+
+
+def configured_locale(path: Path) -> str | None:
+    """Return ``[mail] locale`` of the config file at ``path``, or None when the file cannot tell.
+
+    Errors in a config that names its locale are reported in that locale; a missing or
+    unparsable file keeps the locale of the environment. ``load_config`` reports the problem.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    mail = data.get("mail")
+    locale = mail.get("locale") if isinstance(mail, dict) else None
+    return locale if locale in LOCALES else None
 
 
 def resolve_now(text: str | None, config: Config) -> datetime:
@@ -39,7 +62,11 @@ def resolve_now(text: str | None, config: Config) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--now {text!r} is not an ISO-8601 time; use for example 2026-06-30T17:05 or 2026-06-30T17:05+09:00.") from None
+        raise ConfigError(
+            _("--now {value} is not an ISO-8601 time; use for example 2026-06-30T17:05 or 2026-06-30T17:05+09:00.").format(
+                value=repr(text)
+            )
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=config.timezone)
     return moment.astimezone(config.timezone)
@@ -54,8 +81,3 @@ def report(ctx: click.Context, text: str) -> None:
     """Print a line of the command's report unless -q was given."""
     if not ctx.find_root().obj.get("quiet"):
         click.echo(text)
-
-
-def plural(count: int, noun: str) -> str:
-    """Return ``"1 deal"`` or ``"3 deals"``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

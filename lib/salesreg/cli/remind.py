@@ -8,8 +8,9 @@ from ..errors import ExitCode
 from ..jobs import run_remind
 from ..errors import MailError
 from ..mail import DeliveryError, SmtpTransport
+from ..i18n import _, ngettext
 from ..remind import describe
-from .options import dry_run_option, load, now_option, plural, report, resolve_now
+from .options import dry_run_option, load, now_option, report, resolve_now
 
 
 @click.command("remind")
@@ -27,7 +28,8 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
     config = load(ctx)
     if check_smtp:
         if config.mail.transport != "smtp":
-            report(ctx, f"[mail] transport is {config.mail.transport!r}: e-mails are written to {config.mail.outbox}; no SMTP to check.")
+            text = _("[mail] transport is {transport}: e-mails are written to {outbox}; no SMTP to check.")
+            report(ctx, text.format(transport=repr(config.mail.transport), outbox=config.mail.outbox))
             return
         try:
             lines = SmtpTransport(config.mail.smtp).check()
@@ -39,24 +41,42 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
 
     run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run)
     smtp = config.mail.smtp
+    # The transport as [mail] transport names it, so it stays English in every locale.
     where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {smtp.host}:{smtp.port}"
     for notice in run.scan.notices:
-        report(ctx, f"Note: {notice}")
+        report(ctx, _("Note: {notice}").format(notice=notice))
     if dry_run:
         count = sum(1 for due in run.plan if not due.undeliverable)
-        report(ctx, f"Would send {plural(count, 'reminder')} through {where}" + (":" if run.plan else "."))
+        if run.plan:
+            text = ngettext("Would send {count} reminder through {where}:", "Would send {count} reminders through {where}:", count)
+        else:
+            text = ngettext("Would send {count} reminder through {where}.", "Would send {count} reminders through {where}.", count)
+        report(ctx, text.format(count=count, where=where))
         for due in run.plan:
             report(ctx, f"  {describe(due)}")
         return
     result = run.result
     assert result is not None
+    sent = ngettext(
+        "Sent {count} reminder through {where}; {failed} failed, {deferred} deferred to the next run, "
+        "{undeliverable} had no recipient, earlier steps skipped: {skipped}.",
+        "Sent {count} reminders through {where}; {failed} failed, {deferred} deferred to the next run, "
+        "{undeliverable} had no recipient, earlier steps skipped: {skipped}.",
+        result.sent,
+    )
     report(
         ctx,
-        f"Sent {plural(result.sent, 'reminder')} through {where}; {result.failed} failed, {result.deferred} deferred "
-        f"to the next run, {result.undeliverable} had no recipient, {plural(result.skipped, 'earlier step')} skipped.",
+        sent.format(
+            count=result.sent,
+            where=where,
+            failed=result.failed,
+            deferred=result.deferred,
+            undeliverable=result.undeliverable,
+            skipped=result.skipped,
+        ),
     )
     if result.stopped:
-        report(ctx, f"Sending stopped: {result.stopped}.")
+        report(ctx, _("Sending stopped: {reason}.").format(reason=result.stopped))
     for line in result.messages:
         report(ctx, f"  {line}")
     problems = result.failed or result.deferred or result.undeliverable

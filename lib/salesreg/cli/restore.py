@@ -6,6 +6,7 @@ from datetime import datetime
 
 import click
 
+from ..i18n import _
 from ..restore import run_restore
 from .options import load, report
 
@@ -23,9 +24,9 @@ def command(ctx: click.Context, deal_id: str) -> None:
     """
     config = load(ctx)
     result = run_restore(config, deal_id, datetime.now(tz=config.timezone))
-    report(ctx, f"Restored {result.deal_id} to row {result.row} of {config.register.path.name}; "
-                f"the next sync fills its computed columns.")
+    restored = _("Restored {deal_id} to row {row} of {register}; the next sync fills its computed columns.")
+    report(ctx, restored.format(deal_id=result.deal_id, row=result.row, register=config.register.path.name))
     if result.rep_columns_only:
-        report(ctx, "Note: the state kept only the rep's columns of this deal, so the manager's columns are empty.")
+        report(ctx, _("Note: the state kept only the rep's columns of this deal, so the manager's columns are empty."))
     if result.backup:
-        report(ctx, f"Previous version kept as {result.backup.name}.")
+        report(ctx, _("Previous version kept as {name}.").format(name=result.backup.name))

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import N_, _, format_datetime
 from ..jobs import open_state
 from ..status import deal_status
 from .options import load, now_option, report, resolve_now
+
+# The states of a reminder step as the state file stores them, and their words in the report.
+STEP_STATES = {
+    "sent": N_("sent"),
+    "skipped": N_("skipped"),
+    "failed": N_("failed"),
+    "pending": N_("pending"),
+    "deferred": N_("deferred"),
+    "due": N_("due"),
+    "upcoming": N_("upcoming"),
+}
 
 
 @click.command("status")
@@ -24,19 +36,21 @@ def command(ctx: click.Context, deal_id: str, now_text: str | None) -> None:
     now = resolve_now(now_text, config)
     with open_state(config, dry_run=True) as state:
         status = deal_status(config, state, deal_id.strip(), now)
-    fmt = "%Y-%m-%d %H:%M"
-    report(ctx, f"Deal {status.deal_id}")
-    report(ctx, f"  last updated   {status.last_updated.strftime(fmt)}")
-    report(ctx, f"  cycle          {status.cycle}, started {status.cycle_started.strftime(fmt)}")
+    report(ctx, _("Deal {deal_id}").format(deal_id=status.deal_id))
+    report(ctx, "  " + _("last updated   {time}").format(time=format_datetime(status.last_updated)))
+    cycle = _("cycle          {cycle}, started {time}")
+    report(ctx, "  " + cycle.format(cycle=status.cycle, time=format_datetime(status.cycle_started)))
     if status.deadline is None:
-        report(ctx, "  deadline       none (the deal is won or lost with a reason: no reminders)")
+        report(ctx, "  " + _("deadline       none (the deal is won or lost with a reason: no reminders)"))
     else:
-        report(ctx, f"  deadline       {status.deadline.strftime(fmt)} ({config.timezone.key})")
-        report(ctx, "Reminder steps:")
+        deadline = _("deadline       {time} ({zone})")
+        report(ctx, "  " + deadline.format(time=format_datetime(status.deadline), zone=config.timezone.key))
+        report(ctx, _("Reminder steps:"))
         for step in status.steps:
             detail = f"  {step.detail}" if step.detail else ""
-            report(ctx, f"  {step.key:<12} {step.due.strftime(fmt)}  {step.status}{detail}")
-    report(ctx, "Recent changes:" if status.history else "No recorded changes.")
+            shown = _(STEP_STATES[step.status]) if step.status in STEP_STATES else step.status
+            report(ctx, f"  {step.key:<12} {format_datetime(step.due)}  {shown}{detail}")
+    report(ctx, _("Recent changes:") if status.history else _("No recorded changes."))
     for changed_at, name, old, new in status.history:
         header = config.register.headers.get(name, name)
-        report(ctx, f"  {changed_at.strftime(fmt)}  {header}: {old!r} -> {new!r}")
+        report(ctx, f"  {format_datetime(changed_at)}  {header}: {old!r} -> {new!r}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from ..errors import ExitCode
+from ..i18n import _, ngettext
 from ..jobs import mail_summary, run_summary
+from ..summary_data import fiscal_year_label
 from .options import load, now_option, report, resolve_now
 
 
@@ -25,7 +27,9 @@ def command(ctx: click.Context, now_text: str | None, print_tables: bool, mail: 
     """
     config = load(ctx)
     run = run_summary(config, resolve_now(now_text, config))
-    report(ctx, f"Wrote {run.path} ({len(run.data.deals)} deals, {run.data.fiscal_year.name}).")
+    count = len(run.data.deals)
+    wrote = ngettext("Wrote {path} ({count} deal, {fiscal_year}).", "Wrote {path} ({count} deals, {fiscal_year}).", count)
+    report(ctx, wrote.format(path=run.path, count=count, fiscal_year=fiscal_year_label(run.data.fiscal_year)))
     if print_tables:
         # pandas loads only when the summary runs, which keeps the other commands quick to start.
         from ..summary import format_summary
@@ -38,9 +42,10 @@ def command(ctx: click.Context, now_text: str | None, print_tables: bool, mail: 
     result = mail_summary(config, run)
     where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {config.mail.smtp.host}"
     if result.sent:
-        report(ctx, f"Sent the summary to {', '.join(str(address) for address in result.recipients)} through {where}.")
+        recipients = ", ".join(str(address) for address in result.recipients)
+        report(ctx, _("Sent the summary to {recipients} through {where}.").format(recipients=recipients, where=where))
     else:
-        report(ctx, f"The summary was not e-mailed through {where}.")
+        report(ctx, _("The summary was not e-mailed through {where}.").format(where=where))
     for problem in result.problems:
         report(ctx, f"  {problem}")
     ctx.exit(int(ExitCode.OK if result.complete else ExitCode.PROBLEMS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import _, ngettext
 from ..jobs import run_sync
 from .options import report, dry_run_option, load, now_option, resolve_now
 
@@ -24,25 +25,50 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
     counts = result.counts
     scan = result.scan
     if dry_run:
-        verb = "Would write"
+        line = ngettext(
+            "Would write {register}: {count} deal, {new} new, {updated} updated properly, {improper} updated "
+            "improperly, {ids} Deal IDs assigned, {changed} rows changed, {problems} rows with problems.",
+            "Would write {register}: {count} deals, {new} new, {updated} updated properly, {improper} updated "
+            "improperly, {ids} Deal IDs assigned, {changed} rows changed, {problems} rows with problems.",
+            counts["rows"],
+        )
     elif result.written:
-        verb = "Wrote"
+        line = ngettext(
+            "Wrote {register}: {count} deal, {new} new, {updated} updated properly, {improper} updated "
+            "improperly, {ids} Deal IDs assigned, {changed} rows changed, {problems} rows with problems.",
+            "Wrote {register}: {count} deals, {new} new, {updated} updated properly, {improper} updated "
+            "improperly, {ids} Deal IDs assigned, {changed} rows changed, {problems} rows with problems.",
+            counts["rows"],
+        )
     else:
-        verb = "Nothing to write in"
-    report(ctx, 
-        f"{verb} {config.register.path.name}: {counts['rows']} deals, {counts['new']} new, "
-        f"{counts['updated']} updated properly, {counts['improper']} updated improperly, "
-        f"{counts['ids_assigned']} Deal IDs assigned, {counts['rows_written']} rows changed, "
-        f"{counts['rows_with_problems']} rows with problems."
+        line = ngettext(
+            "Nothing to write in {register}: {count} deal, {new} new, {updated} updated properly, {improper} updated "
+            "improperly, {ids} Deal IDs assigned, {changed} rows changed, {problems} rows with problems.",
+            "Nothing to write in {register}: {count} deals, {new} new, {updated} updated properly, {improper} updated "
+            "improperly, {ids} Deal IDs assigned, {changed} rows changed, {problems} rows with problems.",
+            counts["rows"],
+        )
+    report(
+        ctx,
+        line.format(
+            register=config.register.path.name,
+            count=counts["rows"],
+            new=counts["new"],
+            updated=counts["updated"],
+            improper=counts["improper"],
+            ids=counts["ids_assigned"],
+            changed=counts["rows_written"],
+            problems=counts["rows_with_problems"],
+        ),
     )
     for notice in scan.notices:
-        report(ctx, f"Note: {notice}")
+        report(ctx, _("Note: {notice}").format(notice=notice))
     if dry_run:
         for row, values in sorted(result.changes.items()):
             fields = ", ".join(config.register.headers[name] for name in values)
-            report(ctx, f"  row {row}: {fields}")
+            report(ctx, "  " + _("row {row}: {columns}").format(row=row, columns=fields))
     for scanned in scan.deals:
         for problem in scanned.deal.problems:
             report(ctx, f"  {problem.report_text()}")
     if result.backup:
-        report(ctx, f"Previous version kept as {result.backup.name}.")
+        report(ctx, _("Previous version kept as {name}.").format(name=result.backup.name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import ExitCode
+from ..i18n import ngettext
 from ..jobs import run_validate
 from .options import report, load, now_option, resolve_now
 
@@ -20,9 +21,16 @@ def command(ctx: click.Context, now_text: str | None) -> None:
     config = load(ctx)
     result = run_validate(config, resolve_now(now_text, config))
     bad_rows = [deal for deal in result.deals if deal.problems]
-    report(ctx, 
-        f"{config.register.path.name}, sheet {config.register.sheet}: {len(result.deals)} rows checked, "
-        f"{len(bad_rows)} with problems."
+    checked = ngettext(
+        "{register}, sheet {sheet}: {count} row checked, {problems} with problems.",
+        "{register}, sheet {sheet}: {count} rows checked, {problems} with problems.",
+        len(result.deals),
+    )
+    report(
+        ctx,
+        checked.format(
+            register=config.register.path.name, sheet=config.register.sheet, count=len(result.deals), problems=len(bad_rows)
+        ),
     )
     for deal in bad_rows:
         for problem in deal.problems:

@@ -14,12 +14,23 @@ from typing import Any
 
 from ..config import Config
 from ..fields import COLUMN_BY_FIELD, OUTCOMES
+from ..i18n import N_, _, ngettext
 from ..money import to_cell
 from ..parse import EXCEL_CELL_LIMIT, CellError, clean_text, fold, is_blank, parse_count, parse_date, parse_money, show
 from .lookup import Lookup, LookupResult
 from .mapping import PLACEHOLDER, FieldRule, Mapping, ValueMap, ValueSpec
-from .problems import SourceProblem
+from .problems import SourceProblem, place
 from .source import SourceRow, SourceTable
+
+
+# The problem group of export values that a register field of each kind cannot take.
+_KIND_GROUPS = {
+    "date": N_("{column} values that are not a valid date"),
+    "money": N_("{column} values that are not a valid amount"),
+    "count": N_("{column} values that are not a valid whole number"),
+    "choice": N_("{column} values that are not a valid choice"),
+    "text": N_("{column} values that are not a valid text"),
+}
 
 
 @dataclass
@@ -65,20 +76,21 @@ def convert_tables(
             id_column = mapping.source.id_column
             if source_id == "":
                 result.problems.append(
-                    table.problem(row.line, id_column, "", f"{id_column} is blank",
-                                  f"{id_column} is blank; the row is skipped, because a later import could not match it.")
+                    table.problem(row.line, id_column, "", _("{column} is blank").format(column=id_column),
+                                  _("{column} is blank; the row is skipped, because a later import could not match it.").format(
+                                      column=id_column))
                 )
                 result.skipped_rows += 1
                 continue
             if source_id in first_seen:
                 result.problems.append(
-                    table.problem(row.line, id_column, source_id, f"{id_column} appears twice",
-                                  f'{id_column} "{source_id}" appears again (first in {first_seen[source_id]}); '
-                                  f"this row is skipped.")
+                    table.problem(row.line, id_column, source_id, _("{column} appears twice").format(column=id_column),
+                                  _('{column} "{value}" appears again (first in {first}); this row is skipped.').format(
+                                      column=id_column, value=source_id, first=first_seen[source_id]))
                 )
                 result.skipped_rows += 1
                 continue
-            first_seen[source_id] = f"{table.name}, {table.line_word} {row.line}"
+            first_seen[source_id] = place(table.name, table.line_word, row.line)
             deal, problems = converter.convert(table, row, source_id)
             result.deals.append(deal)
             result.problems.extend(problems)
@@ -122,11 +134,19 @@ class _Converter:
                 values[name] = None
                 invalid.setdefault((self._column_of(rule), clean_text(raw)), (str(exc), []))[1].append(name)
         for (column, value), (message, names) in invalid.items():
-            headers = " and ".join(self._header(name) for name in names)
-            verb = "stays" if len(names) == 1 else "stay"
-            kind = self._kind_word(names[0])
-            problems.append(table.problem(row.line, column, value, f"{column} values that are not a valid {kind}",
-                                          f"{column} {message} The register's {headers} {verb} empty."))
+            shown = [self._header(name) for name in names]
+            if len(shown) == 1:
+                headers = shown[0]
+            else:
+                headers = _("{headers} and {last}").format(headers=", ".join(shown[:-1]), last=shown[-1])
+            group = _(_KIND_GROUPS.get(COLUMN_BY_FIELD[names[0]].kind, _KIND_GROUPS["text"])).format(column=column)
+            stays = ngettext(
+                "{column} {message} The register's {headers} stays empty.",
+                "{column} {message} The register's {headers} stay empty.",
+                len(names),
+            )
+            problems.append(table.problem(row.line, column, value, group,
+                                          stays.format(column=column, message=message, headers=headers)))
 
         invalid_fields = {name for _, names in invalid.values() for name in names}
         for name, rule in self.mapping.fields.items():
@@ -144,40 +164,40 @@ class _Converter:
         column = spec.source_column
         value = clean_text(row.values.get(column))
         result: LookupResult = lookup.find(value)
-        where = f"the {spec.label} ({lookup.table.name})"
         if result.match in ("exact", "blank"):
             return result.row
+        names = {"column": column, "value": value, "label": spec.label, "file": lookup.table.name, "lookup": spec.name}
 
         if result.match == "missing":
             problems.append(table.problem(
-                row.line, column, value, f"{column} not in the {spec.label}",
-                f'{column} "{value}" is not in {where}; add it there or correct the export. '
-                f"Values taken from the {spec.label} stay blank.",
+                row.line, column, value, _("{column} not in the {label}").format(**names),
+                _('{column} "{value}" is not in the {label} ({file}); add it there or correct the export. '
+                  "Values taken from the {label} stay blank.").format(**names),
             ))
             return None
 
-        candidates = ", ".join(f'"{key}"' for key in result.candidates)
+        names["candidates"] = ", ".join(f'"{key}"' for key in result.candidates)
         if result.match == "close":
             problems.append(table.problem(
-                row.line, column, value, f"{column} differs from the {spec.label} only in spacing or case (used)",
-                f'{column} "{value}" is not in {where}, but {candidates} differs from it only in spacing or case; '
-                f"the mapping allows such a match (close_match = true), so {candidates} was used.",
+                row.line, column, value, _("{column} differs from the {label} only in spacing or case (used)").format(**names),
+                _('{column} "{value}" is not in the {label} ({file}), but {candidates} differs from it only in spacing or '
+                  "case; the mapping allows such a match (close_match = true), so {candidates} was used.").format(**names),
             ))
             return result.row
 
         if result.match == "ambiguous":
             problems.append(table.problem(
-                row.line, column, value, f"{column} matches several {spec.label} entries",
-                f'{column} "{value}" is not in {where}, and {candidates} all differ from it only in spacing or case; '
-                f"correct the export or the {spec.label}. Values taken from the {spec.label} stay blank.",
+                row.line, column, value, _("{column} matches several {label} entries").format(**names),
+                _('{column} "{value}" is not in the {label} ({file}), and {candidates} all differ from it only in spacing '
+                  "or case; correct the export or the {label}. Values taken from the {label} stay blank.").format(**names),
             ))
             return None
 
         problems.append(table.problem(
-            row.line, column, value, f"{column} differs from the {spec.label} only in spacing or case (not used)",
-            f'{column} "{value}" is not in {where}; {candidates} differs from it only in spacing or case. Correct the '
-            f"export, or set close_match = true in [lookups.{spec.name}] to use it. Values taken from the "
-            f"{spec.label} stay blank.",
+            row.line, column, value, _("{column} differs from the {label} only in spacing or case (not used)").format(**names),
+            _('{column} "{value}" is not in the {label} ({file}); {candidates} differs from it only in spacing or case. '
+              "Correct the export, or set close_match = true in [lookups.{lookup}] to use it. Values taken from the "
+              "{label} stay blank.").format(**names),
         ))
         return None
 
@@ -186,12 +206,21 @@ class _Converter:
         value = clean_text(row.values.get(value_map.column))
         entry = value_map.find(value)
         if entry is None:
-            known = ", ".join(f'"{key}"' for key in value_map.entries)
-            what = "is blank" if value == "" else f'"{value}" is not mapped'
+            names = {
+                "column": value_map.column,
+                "value": value,
+                "known": ", ".join(f'"{key}"' for key in value_map.entries),
+                "headers": ", ".join(self._header(name) for name in value_map.fields),
+            }
+            if value == "":
+                text = _("{column} is blank; the mapping's [values.{column}] knows {known}. "
+                         "{headers} stay blank; add the value to the mapping.")
+            else:
+                text = _('{column} "{value}" is not mapped; the mapping\'s [values.{column}] knows {known}. '
+                         "{headers} stay blank; add the value to the mapping.")
             problems.append(table.problem(
-                row.line, value_map.column, value, f"{value_map.column} values the mapping does not know",
-                f"{value_map.column} {what}; the mapping's [values.{value_map.column}] knows {known}. "
-                f"{', '.join(self._header(name) for name in value_map.fields)} stay blank; add the value to the mapping.",
+                row.line, value_map.column, value, _("{column} values the mapping does not know").format(**names),
+                text.format(**names),
             ))
             return blank
         for name, text in entry.items():
@@ -251,7 +280,10 @@ class _Converter:
             try:
                 return datetime.strptime(raw.strip(), date_format).date()
             except ValueError:
-                raise CellError(f"{show(raw)} is not a date in the format {date_format!r} that [source] date_format names.") from None
+                raise CellError(
+                    _("{value} is not a date in the format {format} that [source] date_format names.").format(
+                        value=show(raw), format=repr(date_format))
+                ) from None
         return parse_date(raw)
 
     def _choice(self, name: str, text: str, strict: bool = False) -> str | None:
@@ -264,16 +296,20 @@ class _Converter:
                 return choice
         if not strict:
             return text  # checked against the config when the mapping was loaded
-        raise CellError(f"{show(text)} is not one of {', '.join(choices[name])}; map it in [values] of the mapping.")
+        raise CellError(
+            _("{value} is not one of {choices}; map it in [values] of the mapping.").format(
+                value=show(text), choices=", ".join(choices[name]))
+        )
 
     def _text(self, rule: FieldRule, raw: Any, table: SourceTable, row: SourceRow, problems: list[SourceProblem]) -> str | None:
         text = clean_text(raw)
         if len(text) > EXCEL_CELL_LIMIT:
             column = self._column_of(rule)
             problems.append(table.problem(
-                row.line, column, raw, f"{column} values longer than an Excel cell",
-                f"{column} has {len(text)} characters, more than the {EXCEL_CELL_LIMIT} an Excel cell holds; "
-                f"the register keeps the first {EXCEL_CELL_LIMIT - 1} and an ellipsis.",
+                row.line, column, raw, _("{column} values longer than an Excel cell").format(column=column),
+                _("{column} has {length} characters, more than the {limit} an Excel cell holds; "
+                  "the register keeps the first {kept} and an ellipsis.").format(
+                    column=column, length=len(text), limit=EXCEL_CELL_LIMIT, kept=EXCEL_CELL_LIMIT - 1),
             ))
             text = text[: EXCEL_CELL_LIMIT - 1] + "…"
         return text or None
@@ -291,14 +327,19 @@ class _Converter:
         column = self._column_of(rule)
         header = self._header(rule.field)
         if rule.required == "always":
-            return table.problem(row.line, column, "", f"{column} is blank",
-                                 f"{column} is blank; the register's {header} stays empty until the rep fills it in.")
-        stage = ""
+            return table.problem(row.line, column, "", _("{column} is blank").format(column=column),
+                                 _("{column} is blank; the register's {header} stays empty until the rep fills it in.").format(
+                                     column=column, header=header))
+        group = _("open deals without {column}").format(column=column)
         if self.outcome_column:
-            stage = f' ({self.outcome_column} "{clean_text(row.values.get(self.outcome_column))}")'
+            text = _('{column} is blank, but the deal is open ({outcome_column} "{outcome}"); the register\'s {header} '
+                     "stays empty until the rep enters it.")
+        else:
+            text = _("{column} is blank, but the deal is open; the register's {header} stays empty until the rep enters it.")
+        outcome = clean_text(row.values.get(self.outcome_column)) if self.outcome_column else ""
         return table.problem(
-            row.line, column, "", f"open deals without {column}",
-            f"{column} is blank, but the deal is open{stage}; the register's {header} stays empty until the rep enters it.",
+            row.line, column, "", group,
+            text.format(column=column, outcome_column=self.outcome_column, outcome=outcome, header=header),
         )
 
     def _check_rep(self, values: dict[str, Any], table: SourceTable, row: SourceRow, problems: list[SourceProblem]) -> None:
@@ -306,11 +347,16 @@ class _Converter:
         if rep is None or self.known_reps is None or fold(rep) in self.known_reps:
             return
         column = self._column_of(self.mapping.fields["rep"]) if "rep" in self.mapping.fields else "rep"
-        team_file = f"{self.mapping.team.file.name} or " if self.mapping.team else ""
+        if self.mapping.team:
+            text = _('{column} "{rep}" is not in {team_file} or the register\'s Team sheet; the deal is imported, and '
+                     "sync reports its rep until the person is added to the Team sheet.")
+        else:
+            text = _('{column} "{rep}" is not in the register\'s Team sheet; the deal is imported, and sync reports its '
+                     "rep until the person is added to the Team sheet.")
+        team_file = self.mapping.team.file.name if self.mapping.team else ""
         problems.append(table.problem(
-            row.line, column, rep, f"{column} not on the team",
-            f'{column} "{rep}" is not in {team_file}the register\'s Team sheet; the deal is imported, and sync '
-            f"reports its rep until the person is added to the Team sheet.",
+            row.line, column, rep, _("{column} not on the team").format(column=column),
+            text.format(column=column, rep=rep, team_file=team_file),
         ))
 
     # names for messages
@@ -322,7 +368,3 @@ class _Converter:
     def _header(self, name: str) -> str:
         return self.config.register.headers[name]
 
-    @staticmethod
-    def _kind_word(name: str) -> str:
-        kind = COLUMN_BY_FIELD[name].kind
-        return {"date": "date", "money": "amount", "count": "whole number", "choice": "choice"}.get(kind, "text")

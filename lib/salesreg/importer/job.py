@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config import Config
+from ..i18n import _
 from ..jobs import job_lock, open_state
 from ..model import TeamMember
 from ..parse import fold
@@ -115,22 +116,25 @@ def _row_notices(plan: ImportPlan, mapping: Mapping) -> list[str]:
     notices = []
     header = mapping.source.id_header
     if plan.deleted:
-        notices.append(
-            f"{len(plan.deleted)} deals imported earlier were deleted from the register and are not added again "
-            f"({_some(plan.deleted)}); run the import with --add-deleted to bring them back."
+        text = _(
+            "{count} deals imported earlier were deleted from the register and are not added again "
+            "({source_ids}); run the import with --add-deleted to bring them back."
         )
+        notices.append(text.format(count=len(plan.deleted), source_ids=_some(plan.deleted)))
     if plan.not_in_export:
-        notices.append(
-            f"{len(plan.not_in_export)} register rows have a {header} that these export files lack "
-            f"({_some(plan.not_in_export)}); they are kept as they are."
+        text = _(
+            "{count} register rows have a {header} that these export files lack ({source_ids}); they are kept as they are."
         )
+        notices.append(text.format(count=len(plan.not_in_export), header=header, source_ids=_some(plan.not_in_export)))
     return notices
 
 
 def _some(source_ids: list[str], limit: int = 5) -> str:
     """Return up to ``limit`` source IDs for a message, and how many more there are."""
-    more = f" and {len(source_ids) - limit} more" if len(source_ids) > limit else ""
-    return ", ".join(source_ids[:limit]) + more
+    shown = ", ".join(source_ids[:limit])
+    if len(source_ids) > limit:
+        return _("{source_ids} and {count} more").format(source_ids=shown, count=len(source_ids) - limit)
+    return shown
 
 
 def _conflict_problem(conflict: Conflict, mapping: Mapping, config: Config) -> SourceProblem:
@@ -139,17 +143,17 @@ def _conflict_problem(conflict: Conflict, mapping: Mapping, config: Config) -> S
     edited = ", ".join(headers[name] for name in conflict.edited_fields)
     if conflict.has_record:
         changed = ", ".join(headers[name] for name in conflict.export_fields)
-        message = (
-            f"register row {conflict.row} was edited since the last import ({edited}), and the export changed "
-            f"{changed}; the register keeps the edit. Compare the two and update the row by hand."
-        )
+        message = _(
+            "register row {row} was edited since the last import ({edited}), and the export changed "
+            "{changed}; the register keeps the edit. Compare the two and update the row by hand."
+        ).format(row=conflict.row, edited=edited, changed=changed)
     else:
-        message = (
-            f"register row {conflict.row} differs from the export ({edited}), and the state file has no record "
-            f"of an earlier import to tell who changed it; the register keeps its values."
-        )
+        message = _(
+            "register row {row} differs from the export ({edited}), and the state file has no record "
+            "of an earlier import to tell who changed it; the register keeps its values."
+        ).format(row=conflict.row, edited=edited)
     return SourceProblem(deal.file, deal.line_word, deal.line, mapping.source.id_column, deal.source_id,
-                         "rows edited in the register since the last import (kept)", message)
+                         _("rows edited in the register since the last import (kept)"), message)
 
 
 def _check_id_header(mapping: Mapping, config: Config) -> None:
@@ -157,8 +161,8 @@ def _check_id_header(mapping: Mapping, config: Config) -> None:
     for name, text in config.register.headers.items():
         if fold(text) == fold(header):
             raise MappingError(
-                f"{mapping.path}: source.id_header = {header!r} is the header of the register field {name}; "
-                f"choose another header, such as \"Source ID\"."
+                _("{path}: source.id_header = {header} is the header of the register field {field}; "
+                  "choose another header, such as \"Source ID\".").format(path=mapping.path, header=repr(header), field=name)
             )
 
 
@@ -182,7 +186,7 @@ def _lookup_columns(mapping: Mapping, name: str) -> list[str]:
 
 def _read_export(path: Path, mapping: Mapping) -> SourceTable:
     table = read_table(path, mapping.source.options)
-    table.require_columns(mapping.export_columns(), "the mapping")
+    table.require_columns(mapping.export_columns(), _("the mapping"))
     log.info("read %s: %d rows, %s.", path, len(table.rows), table.encoding or "xlsx")
     return table
 

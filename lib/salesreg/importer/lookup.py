@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..i18n import _
 from ..parse import clean_text, fold
 from .mapping import LookupSpec
+from .problems import line_ref
 from .source import SourceRow, SourceTable, read_table
 
 Match = Literal["exact", "close", "close_rejected", "ambiguous", "missing", "blank"]
@@ -55,23 +57,23 @@ def load_lookup(spec: LookupSpec, columns: list[str]) -> Lookup:
     A key that appears twice keeps its first row and becomes a problem of the later line.
     """
     table = read_table(spec.file, spec.options)
-    table.require_columns([spec.key, *columns], f"[lookups.{spec.name}] of the mapping")
+    table.require_columns([spec.key, *columns], _("[lookups.{name}] of the mapping").format(name=spec.name))
     by_key: dict[str, SourceRow] = {}
     by_squeezed_key: dict[str, list[str]] = {}
     for row in table.rows:
         key = clean_text(row.values.get(spec.key))
         if key == "":
             table.problems.append(
-                table.problem(row.line, spec.key, "", f"{spec.key} is blank in the {spec.label}",
-                              f"{spec.key} is blank; this row of the {spec.label} is not used.")
+                table.problem(row.line, spec.key, "", _("{column} is blank in the {label}").format(column=spec.key, label=spec.label),
+                              _("{column} is blank; this row of the {label} is not used.").format(column=spec.key, label=spec.label))
             )
             continue
         if key in by_key:
             table.problems.append(
                 table.problem(
-                    row.line, spec.key, key, f"{spec.key} appears twice in the {spec.label}",
-                    f'{spec.key} "{key}" appears again (first on {table.line_word} {by_key[key].line}); '
-                    f"the first row is used.",
+                    row.line, spec.key, key, _("{column} appears twice in the {label}").format(column=spec.key, label=spec.label),
+                    _('{column} "{value}" appears again (first on {first}); the first row is used.').format(
+                        column=spec.key, value=key, first=line_ref(table.line_word, by_key[key].line)),
                 )
             )
             continue

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..i18n import N_, _
 from ..config import Config
 from ..errors import ConfigError
 from ..fields import COLUMNS, OUTCOMES
@@ -182,11 +183,11 @@ def load_mapping(path: Path) -> Mapping:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
-        raise MappingError(f"Mapping file {path} not found; pass the mapping with --mapping PATH.") from None
+        raise MappingError(_("Mapping file {path} not found; pass the mapping with --mapping PATH.").format(path=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{path}: not valid TOML ({exc}); fix the line it names.") from None
+        raise MappingError(_("{path}: not valid TOML ({error}); fix the line it names.").format(path=path, error=exc)) from None
     except OSError as exc:
-        raise MappingError(f"{path}: cannot be read ({exc.strerror}).") from None
+        raise MappingError(_("{path}: cannot be read ({reason}).").format(path=path, reason=exc.strerror)) from None
     return build_mapping(data, path)
 
 
@@ -200,8 +201,8 @@ def build_mapping(data: dict[str, Any], path: Path) -> Mapping:
     reader.check_keys(source_table, _SOURCE_KEYS, "source.")
     if "id_column" not in source_table:
         raise MappingError(
-            f"{path}: [source] lacks id_column; name the export column that contains the CRM's unique ID "
-            f"of each deal, for example id_column = \"opportunity_id\"."
+            _("{path}: [source] lacks id_column; name the export column that contains the CRM's unique ID "
+              "of each deal, for example id_column = \"opportunity_id\".").format(path=path)
         )
     source = SourceSpec(
         id_column=reader.text("source.id_column", source_table["id_column"]),
@@ -229,7 +230,9 @@ def build_mapping(data: dict[str, Any], path: Path) -> Mapping:
     )
     _check_fields_set_once(reader, fields, value_maps)
     if not fields and not value_maps:
-        raise MappingError(f"{path}: [fields] is empty; map at least one register field, for example customer = \"account\".")
+        raise MappingError(
+            _("{path}: [fields] is empty; map at least one register field, for example customer = \"account\".").format(path=path)
+        )
     return Mapping(path, source, fields, value_maps, lookups, team)
 
 
@@ -248,11 +251,14 @@ def check_mapping_against_config(mapping: Mapping, config: Config) -> None:
                     continue
                 if not any(fold(choice) == fold(value) for choice in allowed[name]):
                     key = f"values.{value_map.column}.{source_value}.{name}"
-                    where = "the [stages] of the config" if name == "stage" else f"the {name} choices"
-                    raise MappingError(
-                        f"{mapping.path}: {key} = {value!r} is not in {where} ({', '.join(allowed[name])}); "
-                        f"use one of them or add it to the config."
-                    )
+                    if name == "stage":
+                        text = _("{path}: {key} = {value} is not in the [stages] of the config ({choices}); "
+                                 "use one of them or add it to the config.")
+                    else:
+                        text = _("{path}: {key} = {value} is not in the {field} choices ({choices}); "
+                                 "use one of them or add it to the config.")
+                    raise MappingError(text.format(path=mapping.path, key=key, value=repr(value), field=name,
+                                                   choices=", ".join(allowed[name])))
 
 
 def _file_options(reader: _Reader, table: dict[str, Any], prefix: str) -> FileOptions:
@@ -262,12 +268,13 @@ def _file_options(reader: _Reader, table: dict[str, Any], prefix: str) -> FileOp
             codecs.lookup(encoding)
         except LookupError:
             raise MappingError(
-                f"{reader.where}: {prefix}encoding = {encoding!r} is not an encoding Python knows; "
-                f"use \"auto\", \"utf-8\", \"utf-8-sig\" or \"cp932\"."
+                _("{where}: {key} = {value} is not an encoding Python knows; "
+                  "use \"auto\", \"utf-8\", \"utf-8-sig\" or \"cp932\".").format(
+                    where=reader.where, key=f"{prefix}encoding", value=repr(encoding))
             ) from None
     delimiter = reader.text(f"{prefix}delimiter", table.get("delimiter", ","))
     if len(delimiter) != 1:
-        raise reader.fail(f"{prefix}delimiter", delimiter, 'one character, for example "," or ";"')
+        raise reader.fail(f"{prefix}delimiter", delimiter, _('one character, for example "," or ";"'))
     return FileOptions(
         encoding=encoding,
         delimiter=delimiter,
@@ -281,7 +288,10 @@ def _lookup(reader: _Reader, name: str, table: dict[str, Any], base: Path) -> Lo
     reader.check_keys(table, _LOOKUP_KEYS, prefix)
     for key in ("file", "key", "source_column"):
         if key not in table:
-            raise MappingError(f"{reader.where}: [lookups.{name}] lacks {key}; docs/import.md shows a complete lookup.")
+            raise MappingError(
+                _("{where}: [lookups.{name}] lacks {key}; docs/import.md shows a complete lookup.").format(
+                    where=reader.where, name=name, key=key)
+            )
     file = reader.text(f"{prefix}file", table["file"])
     return LookupSpec(
         name=name,
@@ -298,13 +308,15 @@ def _team(reader: _Reader, table: dict[str, Any], base: Path) -> TeamSpec:
     reader.check_keys(table, _TEAM_KEYS, "team.")
     for key in ("file", "name"):
         if key not in table:
-            raise MappingError(f"{reader.where}: [team] lacks {key}; docs/import.md shows a complete [team] table.")
+            raise MappingError(
+                _("{where}: [team] lacks {key}; docs/import.md shows a complete [team] table.").format(where=reader.where, key=key)
+            )
     pattern = reader.text("team.email_pattern", table.get("email_pattern", ""))
     for name in PLACEHOLDER.findall(pattern):
         if name not in EMAIL_PLACEHOLDERS:
             raise reader.unknown("team.email_pattern", name, list(EMAIL_PLACEHOLDERS), what="placeholder")
     if pattern and pattern.count("@") != 1:
-        raise reader.fail("team.email_pattern", pattern, 'an address pattern such as "{first}.{last}@example.com"')
+        raise reader.fail("team.email_pattern", pattern, _('an address pattern such as "{first}.{last}@example.com"'))
     return TeamSpec(
         file=_resolve(base, reader.text("team.file", table["file"])),
         name=reader.text("team.name", table["name"]),
@@ -321,11 +333,11 @@ def _field_rule(reader: _Reader, key: str, name: str, spec: Any, lookups: dict[s
     if isinstance(spec, str):
         return FieldRule(name, ValueSpec(column=spec), "never")
     if not isinstance(spec, dict):
-        raise reader.fail(key, spec, 'an export column in quotes or a table such as { column = "account" }')
+        raise reader.fail(key, spec, _('an export column in quotes or a table such as { column = "account" }'))
     reader.check_keys(spec, _FIELD_KEYS, f"{key}.")
     required = reader.text(f"{key}.required", spec.get("required", "never"))
     if required not in REQUIRED_CHOICES:
-        raise reader.fail(f"{key}.required", required, "one of " + ", ".join(f'"{c}"' for c in REQUIRED_CHOICES))
+        raise reader.fail(f"{key}.required", required, _("one of {choices}").format(choices=", ".join(f'"{c}"' for c in REQUIRED_CHOICES)))
     value_spec = {k: v for k, v in spec.items() if k != "required"}
     return FieldRule(name, _value_spec(reader, key, value_spec, lookups), required)  # type: ignore[arg-type]
 
@@ -334,20 +346,23 @@ def _value_spec(reader: _Reader, key: str, spec: Any, lookups: dict[str, LookupS
     if isinstance(spec, str):
         return ValueSpec(column=spec)
     if not isinstance(spec, dict):
-        raise reader.fail(key, spec, 'an export column in quotes or a table such as { column = "account" }')
+        raise reader.fail(key, spec, _('an export column in quotes or a table such as { column = "account" }'))
     reader.check_keys(spec, _VALUE_SPEC_KEYS, f"{key}.")
 
     sources = [name for name in ("column", "template", "value") if name in spec]
     if len(sources) != 1:
         raise MappingError(
-            f"{reader.where}: {key} needs exactly one of column, template and value (it has "
-            f"{', '.join(sources) or 'none'})."
+            _("{where}: {key} needs exactly one of column, template and value (it has {found}).").format(
+                where=reader.where, key=key, found=", ".join(sources) or _("none"))
         )
 
     lookup = reader.text(f"{key}.lookup", spec["lookup"]) if "lookup" in spec else None
     if lookup is not None:
         if "column" not in spec:
-            raise MappingError(f"{reader.where}: {key}.lookup needs a column of that lookup, for example column = \"sales_price\".")
+            raise MappingError(
+                _("{where}: {key}.lookup needs a column of that lookup, for example column = \"sales_price\".").format(
+                    where=reader.where, key=key)
+            )
         if lookup not in lookups:
             raise reader.unknown(f"{key}.lookup", lookup, list(lookups), what="lookup")
 
@@ -355,10 +370,10 @@ def _value_spec(reader: _Reader, key: str, spec: Any, lookups: dict[str, LookupS
     if template is not None:
         names = PLACEHOLDER.findall(template)
         if not names:
-            raise reader.fail(f"{key}.template", template, 'text with at least one {column}, such as "{product} for {account}"')
+            raise reader.fail(f"{key}.template", template, _('text with at least one {column}, such as "{product} for {account}"'))
     constant = spec.get("value")
     if constant is not None and (isinstance(constant, bool) or not isinstance(constant, (str, int, float))):
-        raise reader.fail(f"{key}.value", constant, "a text or a number")
+        raise reader.fail(f"{key}.value", constant, _("a text or a number"))
 
     fallback = _value_spec(reader, f"{key}.if_blank", spec["if_blank"], lookups) if "if_blank" in spec else None
     return ValueSpec(
@@ -376,7 +391,7 @@ def _value_map(reader: _Reader, column: str, table: dict[str, Any]) -> ValueMap:
     for source_value, entry in table.items():
         key = f"values.{column}.{source_value}"
         if not isinstance(entry, dict) or not entry:
-            raise reader.fail(key, entry, 'a table of register fields, such as { stage = "Engaging", outcome = "Won" }')
+            raise reader.fail(key, entry, _('a table of register fields, such as { stage = "Engaging", outcome = "Won" }'))
         values: dict[str, str] = {}
         for name, value in entry.items():
             if name not in IMPORTABLE_FIELDS:
@@ -386,13 +401,16 @@ def _value_map(reader: _Reader, column: str, table: dict[str, Any]) -> ValueMap:
                 fields.append(name)
         entries[source_value] = values
     if not entries:
-        raise MappingError(f"{reader.where}: [values.{column}] is empty; map at least one value of {column}.")
+        raise MappingError(
+            _("{where}: [values.{column}] is empty; map at least one value of {column}.").format(where=reader.where, column=column)
+        )
     seen: dict[str, str] = {}
     for value in entries:
         if fold(value) in seen:
             raise MappingError(
-                f"{reader.where}: [values.{column}] maps {seen[fold(value)]!r} and {value!r}, which export values "
-                f"match alike because case and width are ignored; keep one."
+                _("{where}: [values.{column}] maps {first} and {second}, which export values match alike because case "
+                  "and width are ignored; keep one.").format(
+                    where=reader.where, column=column, first=repr(seen[fold(value)]), second=repr(value))
             )
         seen[fold(value)] = value
     return ValueMap(column, entries, tuple(fields))
@@ -404,13 +422,32 @@ def _check_fields_set_once(reader: _Reader, fields: dict[str, FieldRule], value_
         for name in value_map.fields:
             owner = f"[values.{value_map.column}]"
             if name in owners:
-                raise MappingError(f"{reader.where}: register field {name!r} is set by both {owners[name]} and {owner}; keep one.")
+                raise MappingError(
+                    _("{where}: register field {field} is set by both {first} and {second}; keep one.").format(
+                        where=reader.where, field=repr(name), first=owners[name], second=owner)
+                )
             owners[name] = owner
+
+
+def _join_sentences(first: str, second: str) -> str:
+    """Return two sentences as one text; a Japanese full stop needs no space after it."""
+    if not second:
+        return first
+    return first + ("" if first.endswith("。") else " ") + second
 
 
 def _resolve(base: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
+
+
+# The message for an unknown value, by the kind of value that _Reader.unknown names.
+_UNKNOWN = {
+    "key": N_("{where}: unknown key {value} at {key}."),
+    "lookup": N_("{where}: unknown lookup {value} at {key}."),
+    "register field": N_("{where}: unknown register field {value} at {key}."),
+    "placeholder": N_("{where}: unknown placeholder {value} at {key}."),
+}
 
 
 class _Reader:
@@ -420,24 +457,31 @@ class _Reader:
         self.where = where
 
     def fail(self, key: str, value: Any, expected: str) -> MappingError:
-        return MappingError(f"{self.where}: {key} = {value!r} is invalid; expected {expected}.")
+        """Return the error for an invalid value; ``expected`` is a translated description of valid ones."""
+        text = _("{where}: {key} = {value} is invalid; expected {expected}.")
+        return MappingError(text.format(where=self.where, key=key, value=repr(value), expected=expected))
 
     def unknown(self, key: str, value: str, known: list[str], what: str = "key") -> MappingError:
         close = difflib.get_close_matches(value, known, n=1)
         if close:
-            hint = f" Did you mean {close[0]!r}?"
+            hint = _("Did you mean {match}?").format(match=repr(close[0]))
         elif known:
-            hint = f" Valid: {', '.join(known)}."
+            hint = _("Valid: {values}.").format(values=", ".join(known))
         else:
             hint = ""
-        return MappingError(f"{self.where}: unknown {what} {value!r} at {key}.{hint}")
+        text = _(_UNKNOWN[what]).format(where=self.where, value=repr(value), key=key)
+        return MappingError(_join_sentences(text, hint))
 
     def check_keys(self, table: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
         for key in table:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
-                hint = f" Did you mean {prefix + close[0]!r}?" if close else f" Valid: {', '.join(prefix + k for k in known)}."
-                raise MappingError(f"{self.where}: unknown key {prefix + key!r}.{hint}")
+                if close:
+                    hint = _("Did you mean {match}?").format(match=repr(prefix + close[0]))
+                else:
+                    hint = _("Valid: {values}.").format(values=", ".join(prefix + k for k in known))
+                text = _("{where}: unknown key {value}.").format(where=self.where, value=repr(prefix + key))
+                raise MappingError(_join_sentences(text, hint))
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
         """Return the table ``data[key]``, or an empty one when the key is absent."""
@@ -445,20 +489,22 @@ class _Reader:
 
     def as_table(self, value: Any, key: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise MappingError(f"{self.where}: [{key}] must be a table, not {value!r}.")
+            raise MappingError(
+                _("{where}: [{table}] must be a table, not {value}.").format(where=self.where, table=key, value=repr(value))
+            )
         return value
 
     def text(self, key: str, value: Any) -> str:
         if not isinstance(value, str):
-            raise self.fail(key, value, "a string in quotes")
+            raise self.fail(key, value, _("a string in quotes"))
         return value
 
     def integer(self, key: str, value: Any, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(key, value, f"a whole number from {low} to {high}")
+            raise self.fail(key, value, _("a whole number from {low} to {high}").format(low=low, high=high))
         return value
 
     def boolean(self, key: str, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(key, value, "true or false")
+            raise self.fail(key, value, _("true or false"))
         return value

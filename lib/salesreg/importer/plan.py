@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..i18n import _
 from ..model import TeamMember
 from ..parse import canonical, fold
 from .convert import ImportedDeal
@@ -123,8 +124,9 @@ def plan_import(
         if len(rows) > 1:
             others = ", ".join(str(row) for row in rows[1:])
             plan.notices.append(
-                f"Source ID {deal.source_id} is on rows {rows[0]} and {others} of the register; the import "
-                f"compares and updates row {rows[0]} only. Clear the Source ID of the copied rows."
+                _("Source ID {source_id} is on rows {row} and {others} of the register; the import "
+                  "compares and updates row {row} only. Clear the Source ID of the copied rows.").format(
+                    source_id=deal.source_id, row=rows[0], others=others)
             )
         _plan_row(plan, deal, rows[0], image.values.get(rows[0], {}), new, records.get(deal.source_id), fields, now)
 
@@ -188,7 +190,7 @@ def plan_team(entries: list[TeamEntry], members: tuple[TeamMember, ...]) -> Team
                 plan.fills.append(TeamFill(member.row, header, new))
             elif fold(old) != fold(new):
                 plan.notices.append(
-                    f'Team row {member.row}, {header}: the register has "{old}" and the team file has "{new}"; '
-                    f"the register keeps \"{old}\"."
+                    _('Team row {row}, {header}: the register has "{old}" and the team file has "{new}"; '
+                      'the register keeps "{old}".').format(row=member.row, header=header, old=old, new=new)
                 )
     return plan

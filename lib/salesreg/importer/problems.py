@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-REPORT_HEADER = ("File", "Line", "Column", "Value", "Problem", "Message")
+from ..i18n import N_, _
+
+REPORT_HEADER = (N_("File"), N_("Line"), N_("Column"), N_("Value"), N_("Problem"), N_("Message"))
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,22 @@ class SourceProblem:
     def text(self) -> str:
         """Return the line printed in the command's report."""
         if self.line:
-            return f"{self.file}, {self.line_word} {self.line}: {self.message}"
+            return f"{place(self.file, self.line_word, self.line)}: {self.message}"
         return f"{self.file}: {self.message}"
+
+
+def line_ref(line_word: str, line: int) -> str:
+    """Return "line 4" (CSV) or "row 4" (.xlsx) in the current locale."""
+    if line_word == "line":
+        return _("line {line}").format(line=line)
+    return _("row {line}").format(line=line)
+
+
+def place(file: str, line_word: str, line: int) -> str:
+    """Return "export.csv, line 4" or "export.xlsx, row 4" in the current locale."""
+    if line_word == "line":
+        return _("{file}, line {line}").format(file=file, line=line)
+    return _("{file}, row {line}").format(file=file, line=line)
 
 
 def group_problems(problems: Iterable[SourceProblem]) -> dict[str, list[SourceProblem]]:
@@ -44,7 +60,7 @@ def write_problem_report(path: Path, problems: Iterable[SourceProblem]) -> None:
     """Write every problem as one CSV row (UTF-8 with BOM, so that Excel opens it as UTF-8)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(REPORT_HEADER)
+    writer.writerow([_(title) for title in REPORT_HEADER])
     for problem in problems:
         writer.writerow((problem.file, problem.line or "", problem.column, problem.value, problem.group, problem.message))
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)

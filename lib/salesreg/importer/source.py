@@ -20,6 +20,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..errors import SalesregError
+from ..i18n import _
 from ..parse import clean_text
 from .mapping import FileOptions
 from .problems import SourceProblem
@@ -64,8 +65,13 @@ class SourceTable:
         missing = [column for column in columns if column not in self.columns]
         if missing:
             raise SourceFileError(
-                f"{self.path}: the header has no column {', '.join(repr(c) for c in missing)}, which {purpose} "
-                f"names. Columns found: {', '.join(repr(c) for c in self.columns)}. Fix the mapping or the file."
+                _("{path}: the header has no column {missing}, which {purpose} names. Columns found: {found}. "
+                  "Fix the mapping or the file.").format(
+                    path=self.path,
+                    missing=", ".join(repr(c) for c in missing),
+                    purpose=purpose,
+                    found=", ".join(repr(c) for c in self.columns),
+                )
             )
 
 
@@ -106,8 +112,8 @@ def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str]:
 def _decode_error(path: Path, data: bytes, exc: UnicodeDecodeError, tried: str) -> SourceFileError:
     line = data.count(b"\n", 0, exc.start) + 1
     return SourceFileError(
-        f"{path}, line {line}: the bytes are not valid {tried} ({exc.reason}); save the export as "
-        f"UTF-8 or CP932, or set encoding in the mapping."
+        _("{path}, line {line}: the bytes are not valid {encoding} ({reason}); save the export as "
+          "UTF-8 or CP932, or set encoding in the mapping.").format(path=path, line=line, encoding=tried, reason=exc.reason)
     )
 
 
@@ -115,9 +121,9 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise SourceFileError(f"{path} not found; check the file name or the path in the mapping.") from None
+        raise SourceFileError(_("{path} not found; check the file name or the path in the mapping.").format(path=path)) from None
     except OSError as exc:
-        raise SourceFileError(f"{path} cannot be read: {exc.strerror}.") from None
+        raise SourceFileError(_("{path} cannot be read: {reason}.").format(path=path, reason=exc.strerror)) from None
 
 
 def _read_csv(path: Path, options: FileOptions) -> SourceTable:
@@ -126,7 +132,7 @@ def _read_csv(path: Path, options: FileOptions) -> SourceTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter, strict=True)
     records = _numbered_records(reader, path)
     header_line, header = _skip_to_header(records, options.header_row, path)
-    columns = _columns(header, path, f"line {header_line}")
+    columns = _columns(header, path, _("line {line}").format(line=header_line))
     table = SourceTable(path, "CSV", encoding, columns)
     for line, cells in records:
         if not any(cell.strip() for cell in cells):
@@ -136,9 +142,9 @@ def _read_csv(path: Path, options: FileOptions) -> SourceTable:
         if len(cells) != len(columns):
             table.problems.append(
                 table.problem(
-                    line, "", "", "lines with the wrong number of values",
-                    f"has {len(cells)} values, but the header has {len(columns)} columns; the line is skipped. "
-                    f"Look for a delimiter or a quote that is not closed.",
+                    line, "", "", _("lines with the wrong number of values"),
+                    _("has {count} values, but the header has {columns} columns; the line is skipped. "
+                      "Look for a delimiter or a quote that is not closed.").format(count=len(cells), columns=len(columns)),
                 )
             )
             continue
@@ -155,18 +161,20 @@ def _numbered_records(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]
             start = reader.line_num + 1
     except csv.Error as exc:
         raise SourceFileError(
-            f"{path}, line {start}: the quotes of this record are not valid CSV ({exc}); close the quote, "
-            f"or double a quote that is part of the value."
+            _("{path}, line {line}: the quotes of this record are not valid CSV ({error}); close the quote, "
+              "or double a quote that is part of the value.").format(path=path, line=start, error=exc)
         ) from None
 
 
 def _skip_to_header(records: Iterator[tuple[int, Any]], header_row: int, path: Path) -> tuple[int, Any]:
     try:
-        for _ in range(header_row - 1):
+        for _skipped in range(header_row - 1):
             next(records)
         return next(records)
     except StopIteration:
-        raise SourceFileError(f"{path} has no header in row {header_row}; the file is empty or header_row is wrong.") from None
+        raise SourceFileError(
+            _("{path} has no header in row {row}; the file is empty or header_row is wrong.").format(path=path, row=header_row)
+        ) from None
 
 
 def _columns(header: Iterable[Any], path: Path, where: str) -> tuple[str, ...]:
@@ -174,11 +182,14 @@ def _columns(header: Iterable[Any], path: Path, where: str) -> tuple[str, ...]:
     while columns and columns[-1] == "":
         columns = columns[:-1]
     if not columns:
-        raise SourceFileError(f"{path}, {where}: the header is empty; the first row must name the columns.")
+        raise SourceFileError(_("{path}, {where}: the header is empty; the first row must name the columns.").format(path=path, where=where))
     seen: set[str] = set()
     for column in columns:
         if column and column in seen:
-            raise SourceFileError(f"{path}, {where}: the header names the column {column!r} twice; rename one.")
+            raise SourceFileError(
+                _("{path}, {where}: the header names the column {column} twice; rename one.").format(
+                    path=path, where=where, column=repr(column))
+            )
         seen.add(column)
     return columns
 
@@ -186,18 +197,23 @@ def _columns(header: Iterable[Any], path: Path, where: str) -> tuple[str, ...]:
 def _read_xlsx(path: Path, options: FileOptions) -> SourceTable:
     data = _read_bytes(path)
     if data.startswith(_OLE_SIGNATURE):
-        raise SourceFileError(f"{path} is encrypted or an old .xls file; save it as .xlsx without a password.")
+        raise SourceFileError(_("{path} is encrypted or an old .xls file; save it as .xlsx without a password.").format(path=path))
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise SourceFileError(f"{path} is not a readable .xlsx workbook ({exc.__class__.__name__}: {exc}).") from None
+        raise SourceFileError(
+            _("{path} is not a readable .xlsx workbook ({error}).").format(path=path, error=f"{exc.__class__.__name__}: {exc}")
+        ) from None
     try:
         if options.sheet and options.sheet not in workbook.sheetnames:
-            raise SourceFileError(f"{path} has no sheet {options.sheet!r} (sheets: {', '.join(workbook.sheetnames)}); fix sheet in the mapping.")
+            raise SourceFileError(
+                _("{path} has no sheet {sheet} (sheets: {sheets}); fix sheet in the mapping.").format(
+                    path=path, sheet=repr(options.sheet), sheets=", ".join(workbook.sheetnames))
+            )
         sheet = workbook[options.sheet] if options.sheet else workbook.worksheets[0]
         records = enumerate(sheet.iter_rows(values_only=True), start=1)
         header_row, header = _skip_to_header(records, options.header_row, path)
-        columns = _columns(header, path, f"sheet {sheet.title!r}, row {header_row}")
+        columns = _columns(header, path, _("sheet {sheet}, row {row}").format(sheet=repr(sheet.title), row=header_row))
         table = SourceTable(path, "xlsx", "", columns)
         for row, cells in records:
             if all(clean_text(cell) == "" for cell in cells):

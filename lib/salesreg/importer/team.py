@@ -6,9 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..i18n import _
 from ..parse import clean_text, fold
 from .mapping import PLACEHOLDER, TeamSpec
-from .problems import SourceProblem
+from .problems import SourceProblem, line_ref
 from .source import SourceTable, read_table
 
 
@@ -28,20 +29,21 @@ def load_team(spec: TeamSpec) -> tuple[list[TeamEntry], list[SourceProblem]]:
     """
     table = read_table(spec.file, spec.options)
     columns = [name for name in (spec.name, spec.manager, spec.office, spec.email_column) if name]
-    table.require_columns(columns, "[team] of the mapping")
+    table.require_columns(columns, _("[team] of the mapping"))
 
     entries: dict[str, TeamEntry] = {}
     for row in table.rows:
         name = clean_text(row.values.get(spec.name))
         if name == "":
-            table.problems.append(table.problem(row.line, spec.name, "", f"{spec.name} is blank in the team file",
-                                                f"{spec.name} is blank; the line is skipped."))
+            table.problems.append(table.problem(row.line, spec.name, "", _("{column} is blank in the team file").format(column=spec.name),
+                                                _("{column} is blank; the line is skipped.").format(column=spec.name)))
             continue
         if fold(name) in entries:
             first = entries[fold(name)].line
             table.problems.append(
-                table.problem(row.line, spec.name, name, f"{spec.name} appears twice in the team file",
-                              f'{spec.name} "{name}" appears again (first on {table.line_word} {first}); the first line is used.')
+                table.problem(row.line, spec.name, name, _("{column} appears twice in the team file").format(column=spec.name),
+                              _('{column} "{value}" appears again (first on {first}); the first line is used.').format(
+                                  column=spec.name, value=name, first=line_ref(table.line_word, first)))
             )
             continue
         email = clean_text(row.values.get(spec.email_column)) if spec.email_column else ""
@@ -70,9 +72,10 @@ def _email_or_problem(spec: TeamSpec, name: str, table: SourceTable, line: int) 
         return email
     table.problems.append(
         table.problem(
-            line, spec.name, name, "e-mail addresses that email_pattern cannot make",
-            f'no e-mail address can be made for "{name}" from email_pattern {spec.email_pattern!r}, because the '
-            f"name has no Latin letters or digits; type the address on the Team sheet.",
+            line, spec.name, name, _("e-mail addresses that email_pattern cannot make"),
+            _('no e-mail address can be made for "{name}" from email_pattern {pattern}, because the '
+              "name has no Latin letters or digits; type the address on the Team sheet.").format(
+                name=name, pattern=repr(spec.email_pattern)),
         )
     )
     return ""

@@ -31,6 +31,7 @@ from ..atomic import TEMP_PREFIX, RegisterChanged, replace_file
 from ..config import Config
 from ..errors import WorkbookError
 from ..fields import TEAM_OFFICE_HEADER
+from ..i18n import _
 from ..parse import canonical, clean_text, fold
 from ..register import RegisterSnapshot, check_not_busy, read_register
 from ..template import FIRST_DATA_ROW
@@ -56,7 +57,9 @@ def open_register_for_import(config: Config, id_header: str, fields: tuple[str, 
     snapshot = read_register(config)
     data = config.register.path.read_bytes()
     if hashlib.sha256(data).hexdigest() != snapshot.digest:
-        raise RegisterChanged(f"{config.register.path} was saved by someone else during this run; nothing was written. Run again.")
+        raise RegisterChanged(
+            _("{path} was saved by someone else during this run; nothing was written. Run again.").format(path=config.register.path)
+        )
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
@@ -103,9 +106,9 @@ def build_import(target: RegisterForImport, plan: ImportPlan, config: Config, id
         data, inside = add_table_column(data, config.register.sheet, id_column, id_header)
         if not inside:
             notices.append(
-                f"The {id_header} column was added right of the last header, outside the Excel table, because "
-                f"the table does not end there. Extend the table over it in Excel, so that sorting the table "
-                f"keeps each {id_header} with its row."
+                _("The {header} column was added right of the last header, outside the Excel table, because "
+                  "the table does not end there. Extend the table over it in Excel, so that sorting the table "
+                  "keeps each {header} with its row.").format(header=id_header)
             )
         edits[1] = {id_column: id_header}
 
@@ -131,7 +134,7 @@ def _write_team(data: bytes, config: Config, plan: TeamPlan, target: RegisterFor
     office = fold(TEAM_OFFICE_HEADER)
     if office not in positions and plan.writes_office:
         positions[office] = max(positions.values(), default=0) + 1
-        data, _ = add_table_column(data, config.register.team_sheet, positions[office], TEAM_OFFICE_HEADER)
+        data, _added = add_table_column(data, config.register.team_sheet, positions[office], TEAM_OFFICE_HEADER)
         edits[1] = {positions[office]: TEAM_OFFICE_HEADER}
 
     def put(row: int, header: str, value: str) -> None:
@@ -196,12 +199,18 @@ def _with_table_column(xml: bytes, old_ref: str, new_ref: str, header: str) -> b
     column = b"<%stableColumn id=\"%d\" name=%s/>" % (prefix, max(ids, default=0) + 1, quoteattr(header).encode())
     closing = b"</" + prefix + b"tableColumns>"
     if closing not in xml:
-        raise WorkbookError(f"The table with range {old_ref} has no list of columns; salesreg cannot add {header!r} to it.")
+        raise WorkbookError(
+            _("The table with range {range} has no list of columns; salesreg cannot add {header} to it.").format(
+                range=old_ref, header=repr(header))
+        )
     xml = xml.replace(closing, column + closing, 1)
     try:
         ET.fromstring(xml)
     except ET.ParseError as exc:
-        raise WorkbookError(f"Adding the column {header!r} to the table {old_ref} gave invalid XML ({exc}); nothing was written.") from None
+        raise WorkbookError(
+            _("Adding the column {header} to the table {range} gave invalid XML ({error}); nothing was written.").format(
+                header=repr(header), range=old_ref, error=exc)
+        ) from None
     return xml
 
 
@@ -233,7 +242,7 @@ def save_register(config: Config, target: RegisterForImport, content: bytes, cre
 
     def verify(temporary: Path) -> None:
         if hashlib.sha256(temporary.read_bytes()).hexdigest() != expected:
-            raise WorkbookError(f"{temporary} did not read back as written; {path} was not replaced.")
+            raise WorkbookError(_("{temporary} did not read back as written; {path} was not replaced.").format(temporary=temporary, path=path))
 
     def write(stream: BinaryIO) -> None:
         stream.write(content)
@@ -265,12 +274,16 @@ def _create_exclusively(path: Path, content: bytes, verify: Callable[[Path], Non
         try:
             os.link(temp, path)  # fails when the name exists, so a register made meanwhile stays
         except FileExistsError:
-            raise RegisterChanged(f"{path} was created by someone else during this run; nothing was written. Run again.") from None
+            raise RegisterChanged(
+                _("{path} was created by someone else during this run; nothing was written. Run again.").format(path=path)
+            ) from None
         except OSError:
             # NOTE: some network file systems have no hard links; then a file created between
             # this check and the rename would be replaced.
             if path.exists():
-                raise RegisterChanged(f"{path} was created by someone else during this run; nothing was written. Run again.") from None
+                raise RegisterChanged(
+                _("{path} was created by someone else during this run; nothing was written. Run again.").format(path=path)
+            ) from None
             os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from xlsxwriter.chart import Chart
 
+from ..i18n import _
 from .sheet import Placement, SheetWriter
 
 CHART_SIZE = {"width": 720, "height": 360}  # pixels at 100 % zoom
@@ -44,16 +45,18 @@ def column_chart(
 
 def forecast_chart(writer: SheetWriter, forecast: Placement) -> Chart | None:
     """Return won and open sales as stacked columns by month, with weighted sales as a line."""
-    chart = column_chart(writer, forecast, "Month", ["Won sales", "Open sales"], "Sales forecast by month", stacked=True)
+    month, weighted = _("Month"), _("Weighted sales")
+    series = [_("Won sales"), _("Open sales")]
+    chart = column_chart(writer, forecast, month, series, _("Sales forecast by month"), stacked=True)
     if chart is None:
         return None
     line = writer.book.add_chart({"type": "line"})
     assert line is not None
     line.add_series(
         {
-            "name": forecast.header_cell("Weighted sales"),
-            "categories": forecast.cells("Month"),
-            "values": forecast.cells("Weighted sales"),
+            "name": forecast.header_cell(weighted),
+            "categories": forecast.cells(month),
+            "values": forecast.cells(weighted),
             "marker": {"type": "circle"},
         }
     )

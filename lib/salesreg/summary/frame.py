@@ -13,15 +13,19 @@ from typing import Any
 import pandas as pd
 
 from ..fiscal import Month
+from ..i18n import N_, _
 from ..money import CURRENCY_UNITS, round_money
 from ..summary_data import SummaryData
 
-TOTAL = "Total"
-NOT_RANKED = "(not ranked)"
-NO_REP = "(no rep)"
-NO_STAGE = "(no stage)"
-NO_REASON = "(no reason)"
-NO_OFFICE = "(no office)"
+# Labels that the tables show, translated with _() where a table is built. The deals frame keeps
+# NOT_RANKED in English, so compare its "rank" column with NOT_RANKED itself.
+TOTAL = N_("Total")
+NOT_RANKED = N_("(not ranked)")
+NO_REP = N_("(no rep)")
+NO_STAGE = N_("(no stage)")
+NO_REASON = N_("(no reason)")
+NO_OFFICE = N_("(no office)")
+# Outcome values of SummaryDeal, not labels: "Won" and "Lost" whatever the register shows.
 OPEN = ""
 WON = "Won"
 LOST = "Lost"
@@ -74,8 +78,8 @@ def deals_frame(data: SummaryData) -> pd.DataFrame:
             "row": deal.row,
             "customer": deal.customer,
             "title": deal.title,
-            "rep": deal.rep if deal.rep.strip() else NO_REP,
-            "stage": deal.stage if deal.stage.strip() else NO_STAGE,
+            "rep": deal.rep if deal.rep.strip() else _(NO_REP),
+            "stage": deal.stage if deal.stage.strip() else _(NO_STAGE),
             "expected_close": deal.expected_close,
             "outcome": deal.outcome,
             "outcome_reason": deal.outcome_reason.strip(),
@@ -158,10 +162,12 @@ def with_totals(table: pd.DataFrame, total_column: bool = True) -> pd.DataFrame:
     """Append a "Total" row, and a "Total" column when ``total_column`` is true, to a numeric table.
 
     The totals are appended even when a rep or stage is itself named "Total", so that such a
-    row or column is kept and the totals stay last.
+    row or column is kept and the totals stay last. The label is ``_(TOTAL)``, in the locale
+    of the summary.
     """
     table = table.copy()
+    total = _(TOTAL)
     if total_column:
-        table.insert(len(table.columns), TOTAL, table.sum(axis=1), allow_duplicates=True)
-    total_row = table.sum(axis=0).to_frame(TOTAL).T.astype(table.dtypes.to_dict())
+        table.insert(len(table.columns), total, table.sum(axis=1), allow_duplicates=True)
+    total_row = table.sum(axis=0).to_frame(total).T.astype(table.dtypes.to_dict())
     return pd.concat([table, total_row]).rename_axis(table.index.name)

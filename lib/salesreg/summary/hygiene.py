@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pandas as pd
 
+from ..i18n import N_, _
 from ..summary_data import SummaryData
 from .frame import LOST, NOT_RANKED, WON, local_times, money_from_minor_units, open_deals, pivot, rep_order, with_totals
 
-FILLED = "Filled"
-MISSING = "Missing"
+# Cell texts of the completeness table, translated with _() where they are written.
+FILLED = N_("Filled")
+MISSING = N_("Missing")
 
 
 def freshness(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
@@ -28,12 +30,12 @@ def freshness(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     age = (pd.Timestamp(data.now) - grouped["oldest_update"]).dt.days
     return pd.DataFrame(
         {
-            "Open deals": grouped["open_deals"].fillna(0).astype("int64"),
-            "Overdue deals": grouped["overdue_deals"].fillna(0).astype("int64"),
-            "Days since oldest update": age.astype("Int64"),
-            "Reminders sent": grouped["reminders_sent"].fillna(0).astype("int64"),
+            _("Open deals"): grouped["open_deals"].fillna(0).astype("int64"),
+            _("Overdue deals"): grouped["overdue_deals"].fillna(0).astype("int64"),
+            _("Days since oldest update"): age.astype("Int64"),
+            _("Reminders sent"): grouped["reminders_sent"].fillna(0).astype("int64"),
         }
-    ).rename_axis("Rep")
+    ).rename_axis(_("Rep"))
 
 
 def overdue_deals(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
@@ -43,26 +45,33 @@ def overdue_deals(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     days = (pd.Timestamp(data.now) - overdue["deadline"]).dt.days
     table = pd.DataFrame(
         {
-            "Deal ID": overdue["deal_id"],
-            "Row": overdue["row"],
-            "Customer": overdue["customer"],
-            "Deal": overdue["title"],
-            "Rep": overdue["rep"],
-            "Update deadline": overdue["deadline"],
-            "Days overdue": days.astype("Int64"),
-            "Problems": overdue["problems"],
+            _("Deal ID"): overdue["deal_id"],
+            _("Row"): overdue["row"],
+            _("Customer"): overdue["customer"],
+            _("Deal"): overdue["title"],
+            _("Rep"): overdue["rep"],
+            _("Update deadline"): overdue["deadline"],
+            _("Days overdue"): days.astype("Int64"),
+            _("Problems"): overdue["problems"],
         }
     )
-    return table.sort_values(["Days overdue", "Row"], ascending=[False, True]).reset_index(drop=True)
+    return table.sort_values([_("Days overdue"), _("Row")], ascending=[False, True]).reset_index(drop=True)
 
 
 def _deal_list(data: SummaryData, deals: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Return ``deals`` in register row order with ``columns`` (field → header) as a list table."""
+    """Return ``deals`` in register row order with ``columns`` (field → header) as a list table.
+
+    The headers are English msgids, translated here. Outcome values show as translated "Won"
+    and "Lost".
+    """
     deals = deals.sort_values("row")
-    table = pd.DataFrame({header: deals[field] for field, header in columns.items()})
+    table = pd.DataFrame({_(header): deals[field] for field, header in columns.items()})
     if "fy_sales" in columns:
-        header = columns["fy_sales"]
+        header = _(columns["fy_sales"])
         table[header] = money_from_minor_units(deals["fy_sales"], data.currency)
+    if "outcome" in columns:
+        header = _(columns["outcome"])
+        table[header] = deals["outcome"].map({WON: _("Won"), LOST: _("Lost")}).fillna(deals["outcome"])
     return table.reset_index(drop=True)
 
 
@@ -71,14 +80,14 @@ def awaiting_rank(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     pipeline = open_deals(deals)
     unranked = pipeline[pipeline["rank"] == NOT_RANKED]
     columns = {
-        "deal_id": "Deal ID",
-        "row": "Row",
-        "customer": "Customer",
-        "title": "Deal",
-        "rep": "Rep",
-        "stage": "Stage",
-        "expected_close": "Expected close",
-        "fy_sales": "Fiscal-period sales",
+        "deal_id": N_("Deal ID"),
+        "row": N_("Row"),
+        "customer": N_("Customer"),
+        "title": N_("Deal"),
+        "rep": N_("Rep"),
+        "stage": N_("Stage"),
+        "expected_close": N_("Expected close"),
+        "fy_sales": N_("Fiscal-period sales"),
     }
     return _deal_list(data, unranked, columns)
 
@@ -88,14 +97,14 @@ def awaiting_review(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     closed = deals[deals["outcome"].isin([WON, LOST])]
     unreviewed = closed[closed["reviewed_on"].isna()]
     columns = {
-        "deal_id": "Deal ID",
-        "row": "Row",
-        "customer": "Customer",
-        "title": "Deal",
-        "rep": "Rep",
-        "outcome": "Outcome",
-        "outcome_reason": "Outcome reason",
-        "fy_sales": "Fiscal-period sales",
+        "deal_id": N_("Deal ID"),
+        "row": N_("Row"),
+        "customer": N_("Customer"),
+        "title": N_("Deal"),
+        "rep": N_("Rep"),
+        "outcome": N_("Outcome"),
+        "outcome_reason": N_("Outcome reason"),
+        "fy_sales": N_("Fiscal-period sales"),
     }
     return _deal_list(data, unreviewed, columns)
 
@@ -111,31 +120,32 @@ def completeness(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     complete = pipeline[pipeline["missing_info"].map(len) == 0].groupby("rep").size()
     table = pd.concat(
         [
-            open_count.rename("Open deals"),
+            open_count.rename(_("Open deals")),
             by_field,
-            complete.reindex(reps, fill_value=0).rename("Complete deals"),
+            complete.reindex(reps, fill_value=0).rename(_("Complete deals")),
         ],
         axis=1,
     ).astype("int64")
-    return with_totals(table, total_column=False).rename_axis("Rep")
+    return with_totals(table, total_column=False).rename_axis(_("Rep"))
 
 
 def completeness_by_deal(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
-    """Return each open deal in row order with every information field marked Filled or Missing."""
+    """Return each open deal in row order with every information field marked Filled or Missing (translated)."""
     pipeline = open_deals(deals).sort_values("row")
     table = pd.DataFrame(
         {
-            "Deal ID": pipeline["deal_id"],
-            "Row": pipeline["row"],
-            "Customer": pipeline["customer"],
-            "Deal": pipeline["title"],
-            "Rep": pipeline["rep"],
-            "Stage": pipeline["stage"],
+            _("Deal ID"): pipeline["deal_id"],
+            _("Row"): pipeline["row"],
+            _("Customer"): pipeline["customer"],
+            _("Deal"): pipeline["title"],
+            _("Rep"): pipeline["rep"],
+            _("Stage"): pipeline["stage"],
         }
     )
+    filled, missing = _(FILLED), _(MISSING)
     for header in data.information_headers:
-        table[header] = pipeline["missing_info"].map(lambda missing: MISSING if header in missing else FILLED)
-    table["Missing fields"] = pipeline["missing_info"].map(len).astype("int64")
+        table[header] = pipeline["missing_info"].map(lambda fields: missing if header in fields else filled)
+    table[_("Missing fields")] = pipeline["missing_info"].map(len).astype("int64")
     return table.reset_index(drop=True)
 
 
@@ -151,13 +161,13 @@ def recent_changes(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     changes = changes.sort_values("changed_at", ascending=False, kind="stable")
     return pd.DataFrame(
         {
-            "Changed at": changes["changed_at"],
-            "Deal ID": changes["deal_id"],
-            "Customer": changes["customer"],
-            "Deal": changes["title"],
-            "Rep": changes["rep"],
-            "Column": changes["header"],
-            "Old value": changes["old"],
-            "New value": changes["new"],
+            _("Changed at"): changes["changed_at"],
+            _("Deal ID"): changes["deal_id"],
+            _("Customer"): changes["customer"],
+            _("Deal"): changes["title"],
+            _("Rep"): changes["rep"],
+            _("Column"): changes["header"],
+            _("Old value"): changes["old"],
+            _("New value"): changes["new"],
         }
     ).reset_index(drop=True)

@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MailError
+from ..i18n import _, format_date, format_datetime
 from ..mail import build_message, parse_address, render
 from ..model import TeamMember
-from ..summary_data import SummaryData
+from ..summary_data import SummaryData, fiscal_year_label
 from ..validate import TeamIndex
 from .terminal import format_value
 from .workbook import sheet_names
@@ -52,16 +53,16 @@ def summary_recipients(team: Iterable[TeamMember]) -> Recipients:
 
         if manager is None:
             text = member.manager
-            problem = (
-                f"Manager {member.manager!r} of {member.name!r} (Team sheet row {member.row}) is neither a Name on the "
-                f"Team sheet nor an e-mail address, so the summary is not sent to them."
-            )
+            problem = _(
+                "Manager {manager} of {rep} (Team sheet row {row}) is neither a Name on the "
+                "Team sheet nor an e-mail address, so the summary is not sent to them."
+            ).format(manager=repr(member.manager), rep=repr(member.name), row=member.row)
         else:
             text = f"{manager.name} <{manager.email}>"
-            problem = (
-                f"Manager {manager.name!r} (Team sheet row {manager.row}) has no valid Email ({manager.email!r}), so "
-                f"the summary is not sent to them; write their address in the Email column."
-            )
+            problem = _(
+                "Manager {manager} (Team sheet row {row}) has no valid Email ({email}), so "
+                "the summary is not sent to them; write their address in the Email column."
+            ).format(manager=repr(manager.name), row=manager.row, email=repr(manager.email))
         try:
             address = parse_address(text)
         except MailError:
@@ -72,16 +73,17 @@ def summary_recipients(team: Iterable[TeamMember]) -> Recipients:
 
 
 def summary_mail_context(data: SummaryData, tables: dict[str, pd.DataFrame], workbook: Path) -> dict[str, Any]:
-    """Return the values that the summary e-mail templates use."""
+    """Return the values that the summary e-mail templates use, in the current locale."""
     overview = tables["overview"]
+    # The columns Figure and Value, by position because their headers are translated.
     figures = [
         {"label": label, "value": format_value(value, data.currency)}
-        for label, value in zip(overview["Figure"], overview["Value"])
+        for label, value in zip(overview.iloc[:, 0], overview.iloc[:, 1])
     ]
     return {
-        "fiscal_year": data.fiscal_year.name,
-        "as_of": data.now.strftime("%Y-%m-%d %H:%M"),
-        "as_of_date": data.now.date().isoformat(),
+        "fiscal_year": fiscal_year_label(data.fiscal_year),
+        "as_of": format_datetime(data.now),
+        "as_of_date": format_date(data.now.date()),
         "timezone": str(data.now.tzinfo or ""),
         "figures": figures,
         "label_width": max(len(figure["label"]) for figure in figures) + 1,  # the label and its colon

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..i18n import _
 from ..summary_data import SummaryData
 from .frame import LOST, NO_REASON, WON, closed_this_year, money_from_minor_units, pivot, rep_order, with_totals
 
@@ -19,14 +20,14 @@ def reasons(data: SummaryData, deals: pd.DataFrame, outcome: str) -> pd.DataFram
     """Return the outcome reasons of ``outcome`` deals, the most frequent first, then by amount."""
     closed = closed_this_year(data, deals)
     closed = closed[closed["outcome"] == outcome]
-    reason = closed["outcome_reason"].where(closed["outcome_reason"] != "", NO_REASON)
+    reason = closed["outcome_reason"].where(closed["outcome_reason"] != "", _(NO_REASON))
     grouped = closed.assign(reason=reason).groupby("reason").agg(deals=("deal_id", "size"), fy_sales=("fy_sales", "sum"))
     grouped = grouped.reset_index().sort_values(["deals", "fy_sales", "reason"], ascending=[False, False, True])
     return pd.DataFrame(
         {
-            "Outcome reason": grouped["reason"],
-            "Deals": grouped["deals"].astype("int64"),
-            "Fiscal-period sales": money_from_minor_units(grouped["fy_sales"], data.currency),
+            _("Outcome reason"): grouped["reason"],
+            _("Deals"): grouped["deals"].astype("int64"),
+            _("Fiscal-period sales"): money_from_minor_units(grouped["fy_sales"], data.currency),
         }
     ).reset_index(drop=True)
 
@@ -49,9 +50,9 @@ def lost_competitors(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     grouped = grouped.sort_values(["deals", "fy_sales", "name"], ascending=[False, False, True])
     return pd.DataFrame(
         {
-            "Competitor": grouped["name"],
-            "Lost deals": grouped["deals"].astype("int64"),
-            "Fiscal-period sales": money_from_minor_units(grouped["fy_sales"], data.currency),
+            _("Competitor"): grouped["name"],
+            _("Lost deals"): grouped["deals"].astype("int64"),
+            _("Fiscal-period sales"): money_from_minor_units(grouped["fy_sales"], data.currency),
         }
     ).reset_index(drop=True)
 
@@ -66,9 +67,9 @@ def win_rate(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     closed_count = counts[WON] + counts[LOST]
     return pd.DataFrame(
         {
-            "Won": counts[WON],
-            "Lost": counts[LOST],
-            "Win rate": (counts[WON] / closed_count.where(closed_count > 0)).astype("float64"),
-            "Won sales": money_from_minor_units(counts["won_sales"], data.currency),
+            _("Won"): counts[WON],
+            _("Lost"): counts[LOST],
+            _("Win rate"): (counts[WON] / closed_count.where(closed_count > 0)).astype("float64"),
+            _("Won sales"): money_from_minor_units(counts["won_sales"], data.currency),
         }
-    ).rename_axis("Rep")
+    ).rename_axis(_("Rep"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,8 +17,17 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from ..i18n import _, get_locale
 from ..money import excel_number_format, to_cell
 from .frame import TOTAL
+
+# Excel number formats of date and date-time cells per locale. Japanese reads 2026年6月30日.
+DATE_FORMATS = {
+    "en": ("yyyy-mm-dd", "yyyy-mm-dd hh:mm"),
+    "ja": ('yyyy"年"m"月"d"日"', 'yyyy"年"m"月"d"日" hh:mm'),
+}
+# Characters that those formats show, for the column width.
+DATE_WIDTHS = {"en": (10, 16), "ja": (14, 20)}
 
 
 @dataclass(frozen=True)
@@ -53,12 +63,14 @@ class Formats:
     def __init__(self, book: Workbook, currency: str) -> None:
         self._book = book
         self.currency = currency
+        date_format, datetime_format = DATE_FORMATS[get_locale()]
+        self.date_widths = DATE_WIDTHS[get_locale()]
         self._number_formats = {
             "money": excel_number_format(currency),
             "count": "#,##0",
             "ratio": "0.0%",
-            "date": "yyyy-mm-dd",
-            "datetime": "yyyy-mm-dd hh:mm",
+            "date": date_format,
+            "datetime": datetime_format,
             "text": "@",
         }
         self._cache: dict[tuple[str, bool], Format] = {}
@@ -103,15 +115,22 @@ def _cell_kind(value: Any) -> str:
     return "text"
 
 
-def _display_width(value: Any, kind: str) -> int:
+def _text_width(text: str) -> int:
+    """Return the widest line of ``text`` in character widths, East Asian wide characters counting two."""
+    widths = [sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in line) for line in str(text).splitlines()]
+    return max(widths, default=0)
+
+
+def _display_width(value: Any, kind: str, date_widths: tuple[int, int]) -> int:
     """Estimate the characters that ``value`` takes on screen, for the column width."""
     if kind == "text":
-        return max((len(line) for line in str(value).splitlines()), default=0)
+        return _text_width(value)
     if kind == "money":
         return len(f"{value:,}") + 3
     if kind == "count":
         return len(f"{int(value):,}")
-    return {"datetime": 16, "date": 10, "ratio": 6}[kind]
+    date_width, datetime_width = date_widths
+    return {"datetime": datetime_width, "date": date_width, "ratio": 6}[kind]
 
 
 class SheetWriter:
@@ -135,10 +154,10 @@ class SheetWriter:
         self.bottom_row = self.HEADER_ROW  # the last row that a table uses
         self._widths: dict[int, int] = {}
         self.sheet.write_string(0, 0, heading, formats.heading)
-        self.sheet.write_string(1, 0, "As of", formats.title)
+        self.sheet.write_string(1, 0, _("As of"), formats.title)
         self.sheet.write_datetime(1, 1, now.replace(tzinfo=None), formats.cell("datetime"))
         self.sheet.write_string(1, 2, str(now.tzinfo or ""))
-        self._widen(1, 16)
+        self._widen(1, formats.date_widths[1])
         self.sheet.freeze_panes(self.HEADER_ROW + 1, 0)
         self.sheet.set_landscape()
         self.sheet.fit_to_pages(1, 0)
@@ -174,9 +193,9 @@ class SheetWriter:
             # Excel tables need at least one data row, so an empty table is a header and a note.
             for offset, header in enumerate(headers):
                 self.sheet.write_string(self.HEADER_ROW, first_col + offset, header, self.formats.header)
-            self.sheet.write_string(first_row, first_col, "(none)", self.formats.note)
+            self.sheet.write_string(first_row, first_col, _("(none)"), self.formats.note)
         for offset, header in enumerate(headers):
-            self._widen(first_col + offset, len(header) + 3)
+            self._widen(first_col + offset, _text_width(header) + 3)
 
         for row_offset, values in enumerate(frame.itertuples(index=False, name=None)):
             self._write_row(first_row + row_offset, first_col, values, bold=False)
@@ -212,7 +231,7 @@ class SheetWriter:
         if frame.index.name is None:
             return frame, None
         flat = frame.reset_index()
-        if len(frame) and frame.index[-1] == TOTAL:
+        if len(frame) and frame.index[-1] == _(TOTAL):
             total = tuple(flat.iloc[-1])
             return flat.iloc[:-1], total
         return flat, None
@@ -225,7 +244,7 @@ class SheetWriter:
                 continue
             kind = _cell_kind(value)
             cell_format = self.formats.cell(kind, bold)
-            self._widen(col, _display_width(value, kind))
+            self._widen(col, _display_width(value, kind, self.formats.date_widths))
             self._write_value(row, col, value, kind, cell_format)
 
     def _write_value(self, row: int, col: int, value: Any, kind: str, cell_format: Format) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..summary_data import SummaryData
+from ..i18n import _
+from ..summary_data import SummaryData, fiscal_year_label
 from .frame import (
     LOST,
     NO_OFFICE,
@@ -52,6 +53,10 @@ def summary_tables(data: SummaryData) -> dict[str, pd.DataFrame]:
     formats each cell by that type. A table whose index has a name (Rep, Stage, Month, Rank,
     Office) is a pivot, and its last row is the "Total" row when it has one.
 
+    Column headers, index names and labels such as "Total" are in the current locale (see
+    ``salesreg.i18n``), so compute the tables in the locale that writes them. Register data
+    (reps, stages, offices, reasons) stays as typed.
+
     Keys: overview, pipeline_by_stage, pipeline_count, pipeline_sales, pipeline_weighted,
     offices (only when ``data.offices`` is not empty), forecast, expectation_count,
     expectation_sales, freshness, overdue_deals, won_reasons, lost_reasons, lost_competitors,
@@ -82,33 +87,46 @@ def summary_tables(data: SummaryData) -> dict[str, pd.DataFrame]:
 
 
 def _overview(data: SummaryData, deals: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
-    """Return the key figures, indexed by a stable key, with the columns Figure and Value.
+    """Return the key figures, indexed by a stable key, with the columns Figure and Value (translated).
 
     Won, lost and the win rate count the deals closed in this fiscal year. The weighted
     fiscal-year sales are the Forecast sheet's total, so that both sheets show one number.
     """
     currency = data.currency
-    year = data.fiscal_year.name
+    year = fiscal_year_label(data.fiscal_year)
     pipeline = open_deals(deals)
     closed = closed_this_year(data, deals)
     won = closed[closed["outcome"] == WON]
     lost = closed[closed["outcome"] == LOST]
     closed_count = len(won) + len(lost)
+    weighted_year = forecast.loc[_(TOTAL), _("Weighted sales")]
     figures: dict[str, tuple[str, Any]] = {
-        "open_deals": ("Open deals", len(pipeline)),
-        "open_sales": ("Open pipeline (fiscal-period sales)", from_minor_units(pipeline["fy_sales"].sum(), currency)),
-        "open_weighted": ("Open pipeline (weighted sales)", from_minor_units(pipeline["weighted_sales"].sum(), currency)),
-        "weighted_year": (f"Weighted {year} sales (won in full, open weighted)", forecast.loc[TOTAL, "Weighted sales"]),
-        "won_deals": (f"Deals won in {year}", len(won)),
-        "won_sales": (f"Won in {year} (fiscal-period sales)", from_minor_units(won["fy_sales"].sum(), currency)),
-        "lost_deals": (f"Deals lost in {year}", len(lost)),
-        "win_rate": (f"Win rate in {year} (won ÷ closed deals)", len(won) / closed_count if closed_count else math.nan),
-        "overdue_deals": ("Overdue deals", int(pipeline["overdue"].sum())),
+        "open_deals": (_("Open deals"), len(pipeline)),
+        "open_sales": (
+            _("Open pipeline (fiscal-period sales)"),
+            from_minor_units(pipeline["fy_sales"].sum(), currency),
+        ),
+        "open_weighted": (
+            _("Open pipeline (weighted sales)"),
+            from_minor_units(pipeline["weighted_sales"].sum(), currency),
+        ),
+        "weighted_year": (_("Weighted {year} sales (won in full, open weighted)").format(year=year), weighted_year),
+        "won_deals": (_("Deals won in {year}").format(year=year), len(won)),
+        "won_sales": (
+            _("Won in {year} (fiscal-period sales)").format(year=year),
+            from_minor_units(won["fy_sales"].sum(), currency),
+        ),
+        "lost_deals": (_("Deals lost in {year}").format(year=year), len(lost)),
+        "win_rate": (
+            _("Win rate in {year} (won ÷ closed deals)").format(year=year),
+            len(won) / closed_count if closed_count else math.nan,
+        ),
+        "overdue_deals": (_("Overdue deals"), int(pipeline["overdue"].sum())),
     }
     return pd.DataFrame(
         {
-            "Figure": [label for label, _ in figures.values()],
-            "Value": pd.Series([value for _, value in figures.values()], index=list(figures), dtype=object),
+            _("Figure"): [label for label, _value in figures.values()],
+            _("Value"): pd.Series([value for _label, value in figures.values()], index=list(figures), dtype=object),
         },
         index=list(figures),
     )
@@ -123,12 +141,12 @@ def _pipeline_by_stage(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     table = with_totals(grouped, total_column=False)
     table = pd.DataFrame(
         {
-            "Open deals": table["deals"],
-            "Fiscal-period sales": money_from_minor_units(table["fy_sales"], data.currency),
-            "Weighted sales": money_from_minor_units(table["weighted_sales"], data.currency),
+            _("Open deals"): table["deals"],
+            _("Fiscal-period sales"): money_from_minor_units(table["fy_sales"], data.currency),
+            _("Weighted sales"): money_from_minor_units(table["weighted_sales"], data.currency),
         }
     )
-    return table.rename_axis("Stage")
+    return table.rename_axis(_("Stage"))
 
 
 def _pipeline(data: SummaryData, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -138,7 +156,7 @@ def _pipeline(data: SummaryData, deals: pd.DataFrame) -> dict[str, pd.DataFrame]
     stages = stage_order(data, pipeline["stage"])
 
     def rep_by_stage(values: str | None) -> pd.DataFrame:
-        return with_totals(pivot(pipeline, "rep", "stage", values, reps, stages)).rename_axis("Rep")
+        return with_totals(pivot(pipeline, "rep", "stage", values, reps, stages)).rename_axis(_("Rep"))
 
     return {
         "pipeline_count": rep_by_stage(None),
@@ -153,15 +171,16 @@ def _offices(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     Every office of the Team sheet appears in sheet order. Deals of a rep without an office
     (or not on the Team sheet) form a "(no office)" row, which appears only when it has deals.
     """
+    no_office = _(NO_OFFICE)
     pipeline = open_deals(deals)
-    pipeline = pipeline.assign(office=pipeline["rep"].map(lambda rep: data.offices.get(rep, NO_OFFICE)))
+    pipeline = pipeline.assign(office=pipeline["rep"].map(lambda rep: data.offices.get(rep, no_office)))
     closed = closed_this_year(data, deals)
     won = closed[closed["outcome"] == WON]
-    won = won.assign(office=won["rep"].map(lambda rep: data.offices.get(rep, NO_OFFICE)))
+    won = won.assign(office=won["rep"].map(lambda rep: data.offices.get(rep, no_office)))
 
     offices = list(dict.fromkeys(data.offices.values()))
-    if NO_OFFICE in set(pipeline["office"]) | set(won["office"]):
-        offices.append(NO_OFFICE)
+    if no_office in set(pipeline["office"]) | set(won["office"]):
+        offices.append(no_office)
     by_office = pd.concat(
         [
             pipeline.groupby("office").agg(
@@ -174,16 +193,16 @@ def _offices(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
     columns = ["deals", "fy_sales", "weighted_sales", "won_deals", "won_sales"]
     by_office = by_office.reindex(index=offices, columns=columns).fillna(0).astype("int64")
     table = with_totals(by_office, total_column=False)
-    year = data.fiscal_year.name
+    year = fiscal_year_label(data.fiscal_year)
     return pd.DataFrame(
         {
-            "Open deals": table["deals"],
-            "Fiscal-period sales": money_from_minor_units(table["fy_sales"], data.currency),
-            "Weighted sales": money_from_minor_units(table["weighted_sales"], data.currency),
-            f"Deals won in {year}": table["won_deals"],
-            f"Won in {year}": money_from_minor_units(table["won_sales"], data.currency),
+            _("Open deals"): table["deals"],
+            _("Fiscal-period sales"): money_from_minor_units(table["fy_sales"], data.currency),
+            _("Weighted sales"): money_from_minor_units(table["weighted_sales"], data.currency),
+            _("Deals won in {year}").format(year=year): table["won_deals"],
+            _("Won in {year}").format(year=year): money_from_minor_units(table["won_sales"], data.currency),
         }
-    ).rename_axis("Office")
+    ).rename_axis(_("Office"))
 
 
 def _monthly_frame(data: SummaryData) -> pd.DataFrame:
@@ -225,14 +244,14 @@ def _forecast(data: SummaryData) -> pd.DataFrame:
     by_outcome = pivot(monthly, "month", "outcome", "units", months, [WON, OPEN])
     table = pd.DataFrame(
         {
-            "Won sales": by_outcome[WON],
-            "Open sales": by_outcome[OPEN],
-            "Expected sales": by_outcome[WON] + by_outcome[OPEN],
-            "Weighted sales": monthly.groupby("month")["weighted_units"].sum().reindex(months, fill_value=0),
+            _("Won sales"): by_outcome[WON],
+            _("Open sales"): by_outcome[OPEN],
+            _("Expected sales"): by_outcome[WON] + by_outcome[OPEN],
+            _("Weighted sales"): monthly.groupby("month")["weighted_units"].sum().reindex(months, fill_value=0),
         }
     ).astype("int64")
     table = with_totals(table, total_column=False)
-    return money_from_minor_units(table, currency).rename_axis("Month")
+    return money_from_minor_units(table, currency).rename_axis(_("Month"))
 
 
 def _expectation(data: SummaryData, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -240,9 +259,11 @@ def _expectation(data: SummaryData, deals: pd.DataFrame) -> dict[str, pd.DataFra
     pipeline = open_deals(deals)
     ranks = [*data.ranks, NOT_RANKED]
     reps = rep_order(data, pipeline["rep"])
-    count = pivot(pipeline, "rank", "rep", None, ranks, reps)
-    sales = pivot(pipeline, "rank", "rep", "fy_sales", ranks, reps)
+    # The deals frame marks unranked deals with the English NOT_RANKED; the table shows it translated.
+    labels = [*data.ranks, _(NOT_RANKED)]
+    count = pivot(pipeline, "rank", "rep", None, ranks, reps).set_axis(labels)
+    sales = pivot(pipeline, "rank", "rep", "fy_sales", ranks, reps).set_axis(labels)
     return {
-        "expectation_count": with_totals(count).rename_axis("Rank"),
-        "expectation_sales": money_from_minor_units(with_totals(sales), data.currency).rename_axis("Rank"),
+        "expectation_count": with_totals(count).rename_axis(_("Rank")),
+        "expectation_sales": money_from_minor_units(with_totals(sales), data.currency).rename_axis(_("Rank")),
     }

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..i18n import _, format_date, format_datetime
 from ..money import format_money
-from ..summary_data import SummaryData
+from ..summary_data import SummaryData, fiscal_year_label
 from .frame import TOTAL
 
 BLANK = "-"
@@ -20,7 +21,7 @@ COLUMN_GAP = "  "
 
 
 def format_value(value: Any, currency: str) -> str:
-    """Return a table cell as text: money in ``currency``, ratios as percentages, times to the minute."""
+    """Return a table cell as text: money in ``currency``, ratios as percentages, dates and times in the locale's form."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return BLANK
     if isinstance(value, str):
@@ -28,9 +29,9 @@ def format_value(value: Any, currency: str) -> str:
     if isinstance(value, Decimal):
         return format_money(value, currency)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return format_datetime(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return format_date(value)
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     if isinstance(value, numbers.Real):
@@ -46,7 +47,7 @@ def format_table(frame: pd.DataFrame, currency: str) -> str:
     if frame.index.name is not None:
         frame = frame.reset_index()
     if frame.empty:
-        return "(none)"
+        return _("(none)")
     headers = [str(header) for header in frame.columns]
     rows = [[format_value(value, currency) for value in values] for values in frame.itertuples(index=False, name=None)]
     left = [all(isinstance(value, str) for value in frame[column]) for column in frame.columns]
@@ -57,7 +58,7 @@ def format_table(frame: pd.DataFrame, currency: str) -> str:
 
     lines = [line(headers)]
     for number, row in enumerate(rows):
-        if number == len(rows) - 1 and number > 0 and row[0] == TOTAL:
+        if number == len(rows) - 1 and number > 0 and row[0] == _(TOTAL):
             lines.append(COLUMN_GAP.join("-" * width for width in widths))
         lines.append(line(row))
     return "\n".join(lines)
@@ -65,19 +66,20 @@ def format_table(frame: pd.DataFrame, currency: str) -> str:
 
 def format_summary(data: SummaryData, tables: dict[str, pd.DataFrame]) -> str:
     """Return the key tables of the summary as text: key figures, pipeline, offices, forecast, freshness."""
-    as_of = data.now.strftime("%Y-%m-%d %H:%M")
+    year = fiscal_year_label(data.fiscal_year)
+    heading = _("Sales summary {fy} as of {as_of} ({timezone})")
     sections = [
-        (f"Sales summary {data.fiscal_year.name} as of {as_of} ({data.now.tzinfo})", None),
-        ("Key figures", tables["overview"]),
-        ("Open pipeline by rep", _pipeline_by_rep(tables)),
-        ("Open pipeline by stage", tables["pipeline_by_stage"]),
+        (heading.format(fy=year, as_of=format_datetime(data.now), timezone=data.now.tzinfo), None),
+        (_("Key figures"), tables["overview"]),
+        (_("Open pipeline by rep"), _pipeline_by_rep(tables)),
+        (_("Open pipeline by stage"), tables["pipeline_by_stage"]),
     ]
     if "offices" in tables:
-        sections.append(("Open pipeline and won deals by office", tables["offices"]))
+        sections.append((_("Open pipeline and won deals by office"), tables["offices"]))
     sections += [
-        ("Sales forecast by month (open and won deals)", tables["forecast"]),
-        ("Freshness of open deals by rep", tables["freshness"]),
-        (f"Win rate by rep, deals closed in {data.fiscal_year.name}", tables["win_rate"]),
+        (_("Sales forecast by month (open and won deals)"), tables["forecast"]),
+        (_("Freshness of open deals by rep"), tables["freshness"]),
+        (_("Win rate by rep, deals closed in {fy}").format(fy=year), tables["win_rate"]),
     ]
     blocks = []
     for title, frame in sections:
@@ -93,11 +95,11 @@ def _pipeline_by_rep(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     # iloc takes the last column by position, because a stage may itself be named "Total".
     return pd.DataFrame(
         {
-            "Open deals": tables["pipeline_count"].iloc[:, -1],
-            "Fiscal-period sales": tables["pipeline_sales"].iloc[:, -1],
-            "Weighted sales": tables["pipeline_weighted"].iloc[:, -1],
+            _("Open deals"): tables["pipeline_count"].iloc[:, -1],
+            _("Fiscal-period sales"): tables["pipeline_sales"].iloc[:, -1],
+            _("Weighted sales"): tables["pipeline_weighted"].iloc[:, -1],
         }
-    ).rename_axis("Rep")
+    ).rename_axis(_("Rep"))
 
 
 def _display_width(text: str) -> int:

@@ -12,7 +12,8 @@ import pandas as pd
 import xlsxwriter
 
 from ..errors import SalesregError, WorkbookBusy
-from ..summary_data import SummaryData
+from ..i18n import N_, _, ngettext
+from ..summary_data import SummaryData, fiscal_year_label
 from .charts import column_chart, forecast_chart, pivot_series
 from .hygiene import MISSING
 from .sheet import Formats, SheetWriter
@@ -34,10 +35,11 @@ def write_summary(data: SummaryData, path: Path, tables: dict[str, pd.DataFrame]
     try:
         handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx.tmp")
     except OSError as error:
-        raise SalesregError(
-            f'Failed to create a temporary file beside the summary "{path}": {error.strerror}. '
+        message = _(
+            'Failed to create a temporary file beside the summary "{path}": {reason}. '
             "Check that the folder exists and is writable, or change [summary] path."
-        ) from error
+        )
+        raise SalesregError(message.format(path=path, reason=error.strerror)) from error
     os.close(handle)
     temp = Path(temp_name)
     try:
@@ -47,10 +49,11 @@ def write_summary(data: SummaryData, path: Path, tables: dict[str, pd.DataFrame]
         try:
             os.replace(temp, path)
         except PermissionError as error:
-            raise WorkbookBusy(
-                f'Failed to replace the summary "{path}": {error.strerror}. '
+            message = _(
+                'Failed to replace the summary "{path}": {reason}. '
                 "Close it if it is open in Excel, then run the summary again."
-            ) from error
+            )
+            raise WorkbookBusy(message.format(path=path, reason=error.strerror)) from error
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -68,112 +71,120 @@ def _file_mode(path: Path) -> int:
 
 
 def _layout_overview(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    writer.table("overview", "Key figures", tables["overview"])
-    by_stage = writer.table("pipeline_by_stage", "Open pipeline by stage", tables["pipeline_by_stage"])
-    series = ["Fiscal-period sales", "Weighted sales"]
-    chart = column_chart(writer, by_stage, "Stage", series, "Open pipeline by stage")
+    writer.table("overview", _("Key figures"), tables["overview"])
+    by_stage = writer.table("pipeline_by_stage", _("Open pipeline by stage"), tables["pipeline_by_stage"])
+    series = [_("Fiscal-period sales"), _("Weighted sales")]
+    chart = column_chart(writer, by_stage, _("Stage"), series, _("Open pipeline by stage"))
     writer.insert_chart(chart)
 
 
 def _layout_pipeline(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    writer.table("pipeline_count", "Open deals (count)", tables["pipeline_count"])
-    sales = writer.table("pipeline_sales", "Fiscal-period sales", tables["pipeline_sales"])
-    writer.table("pipeline_weighted", "Weighted sales", tables["pipeline_weighted"])
-    title = "Fiscal-period sales of open deals by rep and stage"
-    writer.insert_chart(column_chart(writer, sales, "Rep", pivot_series(sales), title, stacked=True))
+    writer.table("pipeline_count", _("Open deals (count)"), tables["pipeline_count"])
+    sales = writer.table("pipeline_sales", _("Fiscal-period sales"), tables["pipeline_sales"])
+    writer.table("pipeline_weighted", _("Weighted sales"), tables["pipeline_weighted"])
+    title = _("Fiscal-period sales of open deals by rep and stage")
+    writer.insert_chart(column_chart(writer, sales, _("Rep"), pivot_series(sales), title, stacked=True))
 
 
 def _layout_offices(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    offices = writer.table("offices", "Open pipeline and won deals by office", tables["offices"])
+    offices = writer.table("offices", _("Open pipeline and won deals by office"), tables["offices"])
     won_sales = offices.headers[-1]  # "Won in FY2026"
-    series = ["Fiscal-period sales", "Weighted sales", won_sales]
-    writer.insert_chart(column_chart(writer, offices, "Office", series, "Sales by office"))
+    series = [_("Fiscal-period sales"), _("Weighted sales"), won_sales]
+    writer.insert_chart(column_chart(writer, offices, _("Office"), series, _("Sales by office")))
 
 
 def _layout_forecast(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    forecast = writer.table("forecast", "Expected sales by month (open and won deals)", tables["forecast"])
+    forecast = writer.table("forecast", _("Expected sales by month (open and won deals)"), tables["forecast"])
     writer.insert_chart(forecast_chart(writer, forecast))
 
 
 def _layout_expectation(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    writer.table("expectation_count", "Open deals (count)", tables["expectation_count"])
-    sales = writer.table("expectation_sales", "Fiscal-period sales", tables["expectation_sales"])
-    title = "Fiscal-period sales of open deals by expectation rank"
-    writer.insert_chart(column_chart(writer, sales, "Rank", pivot_series(sales), title, stacked=True))
+    writer.table("expectation_count", _("Open deals (count)"), tables["expectation_count"])
+    sales = writer.table("expectation_sales", _("Fiscal-period sales"), tables["expectation_sales"])
+    title = _("Fiscal-period sales of open deals by expectation rank")
+    writer.insert_chart(column_chart(writer, sales, _("Rank"), pivot_series(sales), title, stacked=True))
 
 
 def _layout_freshness(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    freshness = writer.table("freshness", "Open deals by rep", tables["freshness"])
-    writer.table("overdue_deals", "Overdue deals", tables["overdue_deals"])
-    series = ["Open deals", "Overdue deals"]
-    chart = column_chart(writer, freshness, "Rep", series, "Open and overdue deals by rep", money=False)
+    freshness = writer.table("freshness", _("Open deals by rep"), tables["freshness"])
+    writer.table("overdue_deals", _("Overdue deals"), tables["overdue_deals"])
+    series = [_("Open deals"), _("Overdue deals")]
+    chart = column_chart(writer, freshness, _("Rep"), series, _("Open and overdue deals by rep"), money=False)
     writer.insert_chart(chart)
 
 
 def _layout_won_lost(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    writer.table("won_reasons", "Reasons for won deals", tables["won_reasons"])
-    writer.table("lost_reasons", "Reasons for lost deals", tables["lost_reasons"])
-    writer.table("lost_competitors", "Competitors named in lost deals", tables["lost_competitors"])
-    win_rate = writer.table("win_rate", "Win rate by rep (won ÷ closed deals)", tables["win_rate"])
-    chart = column_chart(writer, win_rate, "Rep", ["Won", "Lost"], "Won and lost deals by rep", money=False)
+    writer.table("won_reasons", _("Reasons for won deals"), tables["won_reasons"])
+    writer.table("lost_reasons", _("Reasons for lost deals"), tables["lost_reasons"])
+    writer.table("lost_competitors", _("Competitors named in lost deals"), tables["lost_competitors"])
+    win_rate = writer.table("win_rate", _("Win rate by rep (won ÷ closed deals)"), tables["win_rate"])
+    series = [_("Won"), _("Lost")]
+    chart = column_chart(writer, win_rate, _("Rep"), series, _("Won and lost deals by rep"), money=False)
     writer.insert_chart(chart)
 
 
 def _layout_awaiting_manager(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    writer.table("awaiting_rank", "Open deals without an expectation rank", tables["awaiting_rank"])
-    writer.table("awaiting_review", "Won and lost deals not yet reviewed", tables["awaiting_review"])
+    writer.table("awaiting_rank", _("Open deals without an expectation rank"), tables["awaiting_rank"])
+    writer.table("awaiting_review", _("Won and lost deals not yet reviewed"), tables["awaiting_review"])
 
 
 def _layout_completeness(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    writer.table("completeness", "Open deals with each information field empty", tables["completeness"])
-    by_deal = writer.table("completeness_by_deal", "Information fields of each open deal", tables["completeness_by_deal"])
-    writer.highlight(by_deal, MISSING)
+    writer.table("completeness", _("Open deals with each information field empty"), tables["completeness"])
+    title = _("Information fields of each open deal")
+    by_deal = writer.table("completeness_by_deal", title, tables["completeness_by_deal"])
+    writer.highlight(by_deal, _(MISSING))
 
 
 def _layout_changes(writer: SheetWriter, tables: dict[str, pd.DataFrame]) -> None:
-    writer.table("recent_changes", "Changes to deals, newest first", tables["recent_changes"])
+    writer.table("recent_changes", _("Changes to deals, newest first"), tables["recent_changes"])
 
 
 SheetLayout = Callable[[SheetWriter, dict[str, pd.DataFrame]], None]
 
-# Sheet name, heading and the function that fills the sheet. In the heading, {fy} is the fiscal
-# year's name and {days} the period of history on the Recent changes sheet, such as "7 days".
+# Sheet name, heading and the function that fills the sheet, in English and translated with _()
+# when the workbook is written. In the heading, {fy} is the fiscal year's name and {days} the
+# period of history on the Recent changes sheet, such as "7 days". A translated sheet name must
+# stay a valid Excel sheet name: at most 31 characters, none of []:*?/\ (tests/test_summary_ja.py).
 SHEETS: tuple[tuple[str, str, SheetLayout], ...] = (
-    ("Overview", "Sales summary {fy}", _layout_overview),
-    ("Pipeline", "Open pipeline by rep and stage, {fy}", _layout_pipeline),
-    ("By office", "Open pipeline and won deals by office, {fy}", _layout_offices),
-    ("Forecast", "Sales forecast by month, {fy}", _layout_forecast),
-    ("Expectation", "Open deals by expectation rank, {fy}", _layout_expectation),
-    ("Freshness", "Overdue and stale open deals", _layout_freshness),
-    ("Won-Lost", "Won and lost deals closed in {fy}", _layout_won_lost),
-    ("Awaiting manager", "Deals awaiting the manager", _layout_awaiting_manager),
-    ("Completeness", "Information fields of open deals", _layout_completeness),
-    ("Recent changes", "Changes in the last {days}", _layout_changes),
+    (N_("Overview"), N_("Sales summary {fy}"), _layout_overview),
+    (N_("Pipeline"), N_("Open pipeline by rep and stage, {fy}"), _layout_pipeline),
+    (N_("By office"), N_("Open pipeline and won deals by office, {fy}"), _layout_offices),
+    (N_("Forecast"), N_("Sales forecast by month, {fy}"), _layout_forecast),
+    (N_("Expectation"), N_("Open deals by expectation rank, {fy}"), _layout_expectation),
+    (N_("Freshness"), N_("Overdue and stale open deals"), _layout_freshness),
+    (N_("Won-Lost"), N_("Won and lost deals closed in {fy}"), _layout_won_lost),
+    (N_("Awaiting manager"), N_("Deals awaiting the manager"), _layout_awaiting_manager),
+    (N_("Completeness"), N_("Information fields of open deals"), _layout_completeness),
+    (N_("Recent changes"), N_("Changes in the last {days}"), _layout_changes),
 )
 
-# The sheets that need a table only some summaries have: sheet name -> table name.
+# The sheets that need a table only some summaries have: English sheet name -> table name.
 OPTIONAL_SHEETS = {"By office": "offices"}
 
 
+def _included(name: str, tables: dict[str, pd.DataFrame]) -> bool:
+    return name not in OPTIONAL_SHEETS or OPTIONAL_SHEETS[name] in tables
+
+
 def sheet_names(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Return the names of the sheets that ``tables`` fill, in workbook order."""
-    return [name for name, _, _ in SHEETS if name not in OPTIONAL_SHEETS or OPTIONAL_SHEETS[name] in tables]
+    """Return the names of the sheets that ``tables`` fill, in workbook order and the current locale."""
+    return [_(name) for name, _heading, _layout in SHEETS if _included(name, tables)]
 
 
 def _write_workbook(data: SummaryData, tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Write every sheet of the summary to ``path`` with XlsxWriter."""
+    """Write every sheet of the summary to ``path`` with XlsxWriter, its texts in the current locale."""
     # Text goes through write_string. These options also keep any other write() call from
     # turning text into a formula, a number or a link.
     options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "in_memory": True}
     book = xlsxwriter.Workbook(str(path), options)
-    book.set_properties({"title": f"Sales summary {data.fiscal_year.name}"})
+    year = fiscal_year_label(data.fiscal_year)
+    book.set_properties({"title": _("Sales summary {fy}").format(fy=year)})
     formats = Formats(book, data.currency)
-    names = sheet_names(tables)
-    days = f"{data.history_days} day" if data.history_days == 1 else f"{data.history_days} days"
+    days = ngettext("{count} day", "{count} days", data.history_days).format(count=data.history_days)
     for name, heading, layout in SHEETS:
-        if name not in names:
+        if not _included(name, tables):
             continue
-        writer = SheetWriter(book, formats, name, heading.format(fy=data.fiscal_year.name, days=days), data.now)
+        writer = SheetWriter(book, formats, _(name), _(heading).format(fy=year, days=days), data.now)
         layout(writer, tables)
         writer.finish()
     book.close()
