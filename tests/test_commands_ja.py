@@ -33,7 +33,7 @@ def test_sync_report_ja(folder: Path, run_cli) -> None:
     first = result.output.splitlines()[0]
     assert first == (
         "register.xlsx に書き込みました: 案件 3 件、新規 3 件、正しく更新 0 件、不十分な更新 0 件、"
-        "Deal ID 採番 3 件、変更行 3 行、要修正 2 行。"
+        "案件ID採番 3 件、変更行 3 行、要修正 2 行。"
     )
 
 
