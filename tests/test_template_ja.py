@@ -224,7 +224,7 @@ def test_guide_title(workbook: Workbook) -> None:
         ),
         pytest.param("3. 確度付け: 上長が進行中の案件に確度(A、B、C、D)を付けます。これで加重売上が決まります。", id="rank"),
         pytest.param("4. 終了: 担当者が結果を受注か失注にし、受注・失注理由を書きます。", id="close"),
-        pytest.param("リマインダー: 期限の1日、1時間前、期限の2日後、その後は適切に更新されるまで24時間ごと。", id="reminders"),
+        pytest.param("リマインダー: 期限前(1日、1時間)、期限後(2日)、その後は適切に更新されるまで24時間ごと。", id="reminders"),
         pytest.param(
             "チームシート: 1 行に 1 人を記入します。上長にはそのシートにある氏名かメールアドレスを、在籍には「はい」か「いいえ」を入れます。",
             id="team",
