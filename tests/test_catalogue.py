@@ -45,11 +45,11 @@ def _where(message) -> str:
     return ", ".join(f"{name}:{line}" for name, line in message.locations[:3])
 
 
-def test_the_code_has_messages_to_translate(source):
+def test_code_has_marked_messages(source):
     assert len([m for m in source if m.id]) > 100
 
 
-def test_every_message_of_the_code_has_a_japanese_translation(source, script, japanese):
+def test_every_message_has_japanese(source, script, japanese):
     missing = []
     for message in source:
         if not message.id:
@@ -65,18 +65,18 @@ def test_every_message_of_the_code_has_a_japanese_translation(source, script, ja
     assert not missing, "run scripts/update_catalogue.py and translate:\n" + "\n".join(missing)
 
 
-def test_the_japanese_catalogue_has_no_message_the_code_lost(source, script, japanese):
+def test_japanese_has_no_lost_message(source, script, japanese):
     in_code = {script.key(message.id) for message in source if message.id}
     extra = sorted(set(japanese) - in_code)
     assert not extra, "run scripts/update_catalogue.py; the code no longer has:\n" + "\n".join(extra)
 
 
-def test_each_message_is_in_one_part_only(japanese):
+def test_message_in_one_part_only(japanese):
     twice = {msgid: [part for part, _ in found] for msgid, found in japanese.items() if len(found) > 1}
     assert not twice
 
 
-def test_translations_keep_every_placeholder(japanese):
+def test_translations_keep_placeholders(japanese):
     wrong = []
     for msgid, found in japanese.items():
         _, message = found[0]
@@ -89,18 +89,18 @@ def test_translations_keep_every_placeholder(japanese):
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_committed_catalogue_files_are_current(script, source):
+def test_committed_catalogue_is_current(script, source):
     assert script.stale(source) == []
 
 
-def test_every_e_mail_template_exists_in_both_locales():
+def test_email_templates_in_both_locales():
     folder = ROOT / "lib" / "salesreg" / "templates"
     english = sorted(path.name for path in (folder / "en").iterdir())
     japanese = sorted(path.name for path in (folder / "ja").iterdir())
     assert english == japanese
 
 
-def test_the_runtime_reads_the_catalogue(source, script):
+def test_gettext_reads_the_catalogue(source, script):
     message = next(m for m in source if m.id and not isinstance(m.id, tuple))
     with i18n.using("ja"):
         translated = i18n.gettext(message.id)
@@ -114,7 +114,7 @@ def test_the_runtime_reads_the_catalogue(source, script):
     ("locale", "expected"),
     [("en", "2026-06-30 18:00"), ("ja", "2026年6月30日(火) 18:00")],
 )
-def test_dates_read_as_the_locale_writes_them(locale, expected):
+def test_dates_in_locale_format(locale, expected):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -123,7 +123,7 @@ def test_dates_read_as_the_locale_writes_them(locale, expected):
         assert i18n.format_datetime(moment) == expected
 
 
-def test_japanese_weekdays_follow_the_date():
+def test_japanese_weekday_matches_date():
     from datetime import date, timedelta
 
     with i18n.using("ja"):

@@ -35,7 +35,7 @@ def japanese_demo(tmp_path_factory) -> tuple[Path, str]:
     return folder, run_demo(folder, "--locale", "ja").output
 
 
-def test_japanese_demo_register_is_japanese(japanese_demo) -> None:
+def test_japanese_demo_register(japanese_demo) -> None:
     folder, _ = japanese_demo
     workbook = openpyxl.load_workbook(folder / "register.xlsx")
     assert workbook.sheetnames[:2] == ["案件", "チーム"]
@@ -46,10 +46,11 @@ def test_japanese_demo_register_is_japanese(japanese_demo) -> None:
     assert len([row for row in rows if row[0]]) == 60
     problems = [row[headers.index("要修正事項")] for row in rows if row[headers.index("要修正事項")]]
     assert problems and all(JAPANESE.search(text) for text in problems)
+    assert '月額料金: "5万くらい" は金額ではありません。100000 のような数値を入力してください。' in problems
     assert {row[headers.index("結果")] for row in rows} == {None, "受注", "失注"}
 
 
-def test_japanese_demo_sends_japanese_reminders(japanese_demo) -> None:
+def test_japanese_demo_reminders(japanese_demo) -> None:
     folder, _ = japanese_demo
     sent = messages(folder)
     assert len(sent) > 20
@@ -60,14 +61,14 @@ def test_japanese_demo_sends_japanese_reminders(japanese_demo) -> None:
         assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日\([月火水木金土日]\) \d\d:\d\d", body), body
 
 
-def test_japanese_demo_summary_is_japanese(japanese_demo) -> None:
+def test_japanese_demo_summary(japanese_demo) -> None:
     folder, _ = japanese_demo
     workbook = openpyxl.load_workbook(folder / "summary.xlsx")
     assert workbook.sheetnames[0] == "概要"
     assert all(JAPANESE.search(name) for name in workbook.sheetnames)
 
 
-def test_japanese_demo_reports_in_japanese(japanese_demo) -> None:
+def test_japanese_demo_report(japanese_demo) -> None:
     _, output = japanese_demo
     assert JAPANESE.search(output.splitlines()[0]), output
 

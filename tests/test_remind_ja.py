@@ -40,7 +40,7 @@ def folder(tmp_path: Path, run_cli) -> Path:
     return tmp_path
 
 
-def test_japanese_reminder_the_day_before(folder: Path, run_cli) -> None:
+def test_reminder_day_before(folder: Path, run_cli) -> None:
     result = run_cli("remind", "--now", "2026-06-29T18:00")
     assert result.exit_code == 0, result.output
     [message] = outbox(folder)
@@ -54,7 +54,7 @@ def test_japanese_reminder_the_day_before(folder: Path, run_cli) -> None:
     assert 'lang="ja"' in html_body(message)
 
 
-def test_japanese_overdue_reminder_counts_days(folder: Path, run_cli) -> None:
+def test_overdue_reminder_counts_days(folder: Path, run_cli) -> None:
     run_cli("remind", "--now", "2026-07-02T19:00")
     subjects = {str(message["Subject"]) for message in outbox(folder)}
     assert "[案件台帳] 更新期限を2日超過：案件 D-000001 車両管理システム（さくら物流）" in subjects
@@ -62,13 +62,13 @@ def test_japanese_overdue_reminder_counts_days(folder: Path, run_cli) -> None:
     assert "案件 D-000001 の更新期限（2026年6月30日(火) 18:00 (Asia/Tokyo)）を2日過ぎています。" in text_body(overdue)
 
 
-def test_japanese_reminder_an_hour_before(folder: Path, run_cli) -> None:
+def test_reminder_hour_before(folder: Path, run_cli) -> None:
     run_cli("remind", "--now", "2026-06-30T17:05")
     [message] = outbox(folder)
     assert str(message["Subject"]).startswith("[案件台帳] 更新期限まであと1時間：案件 D-000001 ")
 
 
-def test_japanese_digest_lists_every_deal(folder: Path, run_cli) -> None:
+def test_digest_lists_every_deal(folder: Path, run_cli) -> None:
     config = folder / "config.toml"
     config.write_text(config.read_text("utf-8").replace("digest = false", "digest = true"), "utf-8")
     run_cli("remind", "--now", "2026-07-02T19:00")
@@ -79,7 +79,7 @@ def test_japanese_digest_lists_every_deal(folder: Path, run_cli) -> None:
     assert "D-000002  受発注ポータル（北野食品）、3行目\n  更新期限は明日：更新期限 2026年7月3日(金) 18:00 (Asia/Tokyo)\n" in body
 
 
-def test_english_stays_the_default(tmp_path: Path, run_cli) -> None:
+def test_english_is_the_default(tmp_path: Path, run_cli) -> None:
     assert run_cli("init", str(tmp_path)).exit_code == 0
     make_register(tmp_path / "register.xlsx", [valid_deal()])
     run_cli("sync", "--now", "2026-06-20T09:00")
