@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -104,6 +105,8 @@ def clean_text(value: Any) -> str:
     Spaces include the no-break space, the ideographic space U+3000 and the zero-width space.
     Excel's ``_xHHHH_`` escapes are undone.
     """
+    if value.__class__ is str:
+        return _clean_string(value)
     if isinstance(value, UnreadableCell):
         value = value.value
     if value is None:
@@ -116,7 +119,13 @@ def clean_text(value: Any) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
+    return _clean_string(str(value))
+
+
+# Registers repeat the same texts (reps, stages, customers) in many rows and every row is
+# cleaned several times, so the results are kept. Each entry costs about the text's size twice.
+@lru_cache(maxsize=1 << 16)
+def _clean_string(text: str) -> str:
     if "_x" in text:
         text = _EXCEL_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
     if "\r" in text:
@@ -159,6 +168,7 @@ def canonical(value: Any) -> str:
     return clean_text(value)
 
 
+@lru_cache(maxsize=1 << 14)
 def fold(text: str) -> str:
     """Return ``text`` folded for matching: full-width to half-width, case-insensitive, spaces joined."""
     return " ".join(unicodedata.normalize("NFKC", text).replace("\u200b", "").casefold().split())

@@ -186,6 +186,14 @@ def read_register(config: Config) -> RegisterSnapshot:
     return RegisterSnapshot(path, digest, deals.columns, deals.rows, team, deals.last_row, deals.headers)
 
 
+def register_digest(path: Path) -> str | None:
+    """Return the SHA-256 of the register file's bytes, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -959,6 +967,7 @@ def write_register(
     snapshot: RegisterSnapshot,
     changes: dict[int, dict[str, Any]],
     other_cells: Mapping[str, Mapping[str, Any]] | None = None,
+    written_digests: list[str] | None = None,
 ) -> Path | None:
     """Write ``changes`` (Excel row -> field -> value) into the Deals sheet, atomically.
 
@@ -968,7 +977,8 @@ def write_register(
     byte-for-byte the same. Rows beyond the Excel table extend it. Raise WorkbookBusy when a
     lock file exists and RegisterChanged when the file changed since ``snapshot`` was read;
     then nothing is written. Return the path of the newest backup, or None when
-    ``[register] backups`` is 0.
+    ``[register] backups`` is 0. The SHA-256 of the bytes written is appended to
+    ``written_digests`` when it is given.
     """
     path = snapshot.path
     stale_hours = config.register.stale_lock_hours
@@ -994,6 +1004,8 @@ def write_register(
 
     def verify(temporary: Path) -> None:
         verify_workbook(temporary, data, patched[-1])
+        if written_digests is not None:
+            written_digests.append(hashlib.sha256(temporary.read_bytes()).hexdigest())
 
     backup = replace_file(
         path, write, verify, snapshot.digest, config.register.backups, before_replace=lambda: check_not_busy(path, stale_hours)

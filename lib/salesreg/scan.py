@@ -19,6 +19,7 @@ from .deadline import compute_deadline
 from .fields import COMPUTED_FIELDS, FIELDS, REP_FIELDS
 from .fiscal import FiscalYear, Month, fiscal_sales, fiscal_year_of, monthly_sales, weighted_sales
 from .model import Deal, Problem
+from .progress import Progress, no_progress
 from .register import RegisterSnapshot
 from .state import DealState, State, StoredRow
 from .validate import TeamIndex, check_deal
@@ -85,7 +86,13 @@ def format_deal_id(number: int) -> str:
 
 
 def scan_register(
-    config: Config, snapshot: RegisterSnapshot, state: State, now: datetime, assign_ids: bool, track_deletions: bool = False
+    config: Config,
+    snapshot: RegisterSnapshot,
+    state: State,
+    now: datetime,
+    assign_ids: bool,
+    track_deletions: bool = False,
+    progress: Progress = no_progress,
 ) -> Scan:
     """Check every row and decide its new state as of ``now`` (zone-aware); store nothing.
 
@@ -109,7 +116,7 @@ def scan_register(
 
     seen_ids: dict[str, int] = {}
     stored = state.deal_rows()
-    for row in snapshot.rows:
+    for row in progress(snapshot.rows, "Checking rows"):
         deal = check_deal(row.row, row.values, config, team, today, headers=snapshot.headers)
         deal_id, assigned = _identify(deal, seen_ids, scan, assign_ids, config.register.headers["deal_id"])
         scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year))

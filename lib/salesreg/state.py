@@ -239,6 +239,21 @@ class State:
             (deal_id, row, to_text(at)),
         )
 
+    # meta values
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row["value"]) if row else None
+
+    def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def change_marks(self) -> tuple[int, int, int]:
+        """Return (deals, last history entry id, highest deal number): these grow whenever a scan changes a deal."""
+        deals = self.db.execute("SELECT COUNT(*) FROM deals").fetchone()[0]
+        history = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM history").fetchone()[0]
+        return int(deals), int(history), self.highest_deal_number()
+
     # deal numbers
 
     def highest_deal_number(self) -> int:
@@ -275,6 +290,19 @@ class State:
             entry = _ledger_entry(row)
             grouped.setdefault((entry.deal_id, row["deadline"]), {})[entry.step] = entry
         return grouped
+
+    def settled_steps(self, statuses: tuple[str, ...]) -> dict[tuple[str, str], set[str]]:
+        """Return the steps recorded with one of ``statuses``, by (deal ID, deadline text).
+
+        Lighter than ``ledger``: a remind reads every step ever skipped, which are hundreds of
+        thousands on a large register after some months.
+        """
+        marks = ", ".join("?" for _ in statuses)
+        steps: dict[tuple[str, str], set[str]] = {}
+        query = f"SELECT deal_id, deadline, step FROM reminders WHERE status IN ({marks})"
+        for deal_id, deadline, step in self.db.execute(query, statuses):
+            steps.setdefault((deal_id, deadline), set()).add(step)
+        return steps
 
     def sent_in_cycle(self) -> dict[str, int]:
         """Return how many reminders each deal was sent in its current cycle."""

@@ -9,7 +9,7 @@ from ..jobs import run_remind
 from ..errors import MailError
 from ..mail import DeliveryError, SmtpTransport
 from ..remind import describe
-from .options import dry_run_option, load, now_option, plural, report, resolve_now
+from .options import dry_run_option, load, now_option, plural, report, resolve_now, terminal_progress
 
 
 @click.command("remind")
@@ -37,7 +37,7 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
             report(ctx, line)
         return
 
-    run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run)
+    run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run, progress=terminal_progress)
     smtp = config.mail.smtp
     where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {smtp.host}:{smtp.port}"
     for notice in run.scan.notices:

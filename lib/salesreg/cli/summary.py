@@ -6,7 +6,7 @@ import click
 
 from ..errors import ExitCode
 from ..jobs import mail_summary, run_summary
-from .options import load, now_option, report, resolve_now
+from .options import load, now_option, report, resolve_now, terminal_progress
 
 
 @click.command("summary")
@@ -24,7 +24,7 @@ def command(ctx: click.Context, now_text: str | None, print_tables: bool, mail: 
     Name on the Team sheet nor an e-mail address.
     """
     config = load(ctx)
-    run = run_summary(config, resolve_now(now_text, config))
+    run = run_summary(config, resolve_now(now_text, config), progress=terminal_progress)
     report(ctx, f"Wrote {run.path} ({len(run.data.deals)} deals, {run.data.fiscal_year.name}).")
     if print_tables:
         # pandas loads only when the summary runs, which keeps the other commands quick to start.

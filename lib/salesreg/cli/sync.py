@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..jobs import run_sync
-from .options import report, dry_run_option, load, now_option, resolve_now
+from .options import report, dry_run_option, load, now_option, resolve_now, terminal_progress
 
 
 @click.command("sync")
@@ -20,9 +20,8 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
     open for editing.
     """
     config = load(ctx)
-    result = run_sync(config, resolve_now(now_text, config), dry_run=dry_run)
+    result = run_sync(config, resolve_now(now_text, config), dry_run=dry_run, reuse_unchanged=True, progress=terminal_progress)
     counts = result.counts
-    scan = result.scan
     if dry_run:
         verb = "Would write"
     elif result.written:
@@ -35,14 +34,13 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
         f"{counts['ids_assigned']} Deal IDs assigned, {counts['rows_written']} rows changed, "
         f"{counts['rows_with_problems']} rows with problems."
     )
-    for notice in scan.notices:
+    for notice in result.notices:
         report(ctx, f"Note: {notice}")
     if dry_run:
         for row, values in sorted(result.changes.items()):
             fields = ", ".join(config.register.headers[name] for name in values)
             report(ctx, f"  row {row}: {fields}")
-    for scanned in scan.deals:
-        for problem in scanned.deal.problems:
-            report(ctx, f"  {problem.report_text()}")
+    for line in result.problem_lines:
+        report(ctx, f"  {line}")
     if result.backup:
         report(ctx, f"Previous version kept as {result.backup.name}.")
