@@ -116,3 +116,55 @@ def test_second_reuse_after_full_read(tmp_path: Path) -> None:
 def test_without_reuse_reads(tmp_path: Path) -> None:
     config = synced(tmp_path)
     assert run_sync(config, at("2026-06-20T09:30")).scan is not None
+
+
+def remind_at(config: Config, when: str):
+    return run_remind(config, at(when), reuse_unchanged=True)
+
+
+def test_remind_nothing_due_is_not_read(tmp_path: Path) -> None:
+    config = synced(tmp_path)
+    remind_at(config, "2026-06-20T10:00")  # sends the overdue reminder of row 3, whose Expected close is past
+    run = remind_at(config, "2026-06-20T10:05")
+    assert run.scan.deals == []
+    assert run.counts["deals"] == 4
+    assert run.result is not None
+    assert run.result.sent == 0
+
+
+def test_remind_due_is_read_and_sent(tmp_path: Path) -> None:
+    config = synced(tmp_path)
+    run = remind_at(config, "2026-06-30T17:30")
+    assert len(run.scan.deals) == 4
+    assert run.result is not None
+    assert run.result.sent >= 1
+    # The same steps are settled now, so the next run has nothing due and reads nothing.
+    again = remind_at(config, "2026-06-30T17:35")
+    assert again.scan.deals == []
+    assert again.result is not None
+    assert again.result.sent == 0
+
+
+def test_remind_after_edit_is_read(tmp_path: Path) -> None:
+    config = synced(tmp_path)
+    path = config.register.path
+    before = path.stat()
+    save_rep_edit(path, 2, monthly_price=200_000)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    run = remind_at(config, "2026-06-20T10:00")
+    assert len(run.scan.deals) == 4
+
+
+def test_remind_equals_full_read(tmp_path: Path) -> None:
+    # At every hour of two weeks, the remind that may skip reading sends what a full one sends.
+    config = synced(tmp_path / "reuse")
+    shutil.copytree(tmp_path / "reuse", tmp_path / "full")
+    full_config = load_config(tmp_path / "full" / "config.toml")
+    for day in range(20, 32):
+        for hour in (9, 17, 19):
+            when = f"2026-06-{day:02d}T{hour:02d}:00" if day <= 30 else f"2026-07-{day - 30:02d}T{hour:02d}:00"
+            reused = remind_at(config, when)
+            full = run_remind(full_config, at(when))
+            assert reused.result is not None
+            assert full.result is not None
+            assert (when, reused.result.sent, reused.result.skipped) == (when, full.result.sent, full.result.skipped)

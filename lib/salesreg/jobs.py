@@ -35,12 +35,14 @@ from .register import (
     with_backup_hint,
     write_register,
 )
-from .remind import DueReminder, RemindResult, plan_reminders, send_reminders
+from .deadline import reminder_steps
+from .remind import SETTLED, DueReminder, RemindResult, plan_reminders, send_reminders
 from .mail import DeliveryError, Transport, make_transport, parse_address
 from .scan import Scan, commit_scan, scan_register
-from .state import State
+from .state import State, to_text
 from .summary_data import RECENT_CHANGE_DAYS, HistoryEntry, SummaryData, SummaryDeal
 from .sync import plan_changes, plan_settings
+from .fiscal import fiscal_year_of
 from .validate import TeamIndex, check_deal
 
 log = logging.getLogger(__name__)
@@ -243,6 +245,16 @@ def run_sync(
     return result
 
 
+def _config_digest(config: Config) -> str:
+    settings = repr(config)
+    if config.source is not None:
+        # Paths count relative to the config's folder, so that a copied or moved folder of
+        # config, register and state still matches. Only the file name of the register is
+        # in the reports.
+        settings = settings.replace(str(config.source.resolve().parent), "<config folder>")
+    return hashlib.sha256(settings.encode()).hexdigest()
+
+
 def _sync_inputs(config: Config, state: State, now: datetime, register: str) -> str:
     """Return a digest of everything a sync's result depends on, given the register's SHA-256.
 
@@ -251,16 +263,10 @@ def _sync_inputs(config: Config, state: State, now: datetime, register: str) -> 
     in each deal's cycle, and the salesreg version. Any scan that changes a deal adds a deal,
     a history entry or a deal number, which change_marks counts.
     """
-    settings = repr(config)
-    if config.source is not None:
-        # Paths count relative to the config's folder, so that a copied or moved folder of
-        # config, register and state still matches. Only the file name of the register is
-        # in sync's report.
-        settings = settings.replace(str(config.source.resolve().parent), "<config folder>")
     inputs = {
         "version": __version__,
         "register": register,
-        "config": hashlib.sha256(settings.encode()).hexdigest(),
+        "config": _config_digest(config),
         "today": now.astimezone(config.timezone).date().isoformat(),
         "state": state.change_marks(),
         "sent": hashlib.sha256(json.dumps(sorted(state.sent_in_cycle().items())).encode()).hexdigest(),
@@ -283,9 +289,57 @@ def _store_sync(config: Config, state: State, now: datetime, snapshot: RegisterS
                 db.execute("DELETE FROM meta WHERE key = ?", (LAST_SYNC_KEY,))
             return
         problems.append([problem.report_text() for problem in scanned.deal.problems])
-    stored = {"inputs": _sync_inputs(config, state, now, register), "rows": len(scan.deals), "problems": problems}
+    stored = {
+        "inputs": _sync_inputs(config, state, now, register),
+        "remind_inputs": _remind_inputs(config, state, register),
+        "rows": len(scan.deals),
+        "problems": problems,
+    }
     with state.transaction() as db:
         state.set_meta(db, LAST_SYNC_KEY, json.dumps(stored, ensure_ascii=False))
+
+
+def _remind_inputs(config: Config, state: State, register: str) -> str:
+    """Return a digest of what decides whether a deal of an unchanged register gets a reminder.
+
+    On the register's bytes as the last sync left them, every deal scans as unchanged, so its
+    deadline and cycle start are those in the state, and a deal without a deadline is Won or
+    Lost with a reason. The local date and the ledger are read by the remind itself.
+    """
+    inputs = {
+        "version": __version__,
+        "register": register,
+        "config": _config_digest(config),
+        "state": state.change_marks(),
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def _nothing_due(config: Config, state: State, now: datetime) -> int | None:
+    """Return the register's deal count when no reminder is due and the register is as the last sync left it.
+
+    Return None when a reminder may be due or the register changed; then remind reads it.
+    """
+    text = state.meta(LAST_SYNC_KEY)
+    if text is None:
+        return None
+    stored: dict[str, Any] = json.loads(text)
+    register = register_digest(config.register.path)
+    if register is None or stored.get("remind_inputs") != _remind_inputs(config, state, register):
+        return None
+    settled_steps = state.settled_steps(SETTLED)
+    for deal_id, deadline, cycle_started in state.open_deadlines():
+        # The same tests as plan_reminders, on the state's deadline and cycle start.
+        steps = reminder_steps(deadline, config.reminders, config.timezone, until=now)
+        if not steps:
+            continue
+        latest = steps[-1]
+        if latest.key in settled_steps.get((deal_id, to_text(deadline)), set()):
+            continue
+        if latest.kind == "before" and latest.due < cycle_started:
+            continue
+        return None
+    return int(stored["rows"])
 
 
 def _reusable_sync(config: Config, state: State, now: datetime) -> dict[str, Any] | None:
@@ -304,13 +358,15 @@ def _reusable_sync(config: Config, state: State, now: datetime) -> dict[str, Any
 
 @dataclass
 class RemindRun:
-    scan: Scan
+    scan: Scan  # without deals when the run did not read the register (see run_remind)
     plan: list[DueReminder]
     result: RemindResult | None  # None for a dry run
+    deal_count: int | None = None  # the register's deals, when the run did not read the register
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"deals": len(self.scan.deals), "due": len(self.plan)}
+        deals = len(self.scan.deals) if self.deal_count is None else self.deal_count
+        counts = {"deals": deals, "due": len(self.plan)}
         if self.result:
             counts |= {
                 "sent": self.result.sent,
@@ -328,10 +384,26 @@ def run_remind(
     dry_run: bool = False,
     transport: Transport | None = None,
     progress: Progress = no_progress,
+    reuse_unchanged: bool = False,
 ) -> RemindRun:
-    """Scan the register (reading only), then send each deal's due reminder."""
+    """Scan the register (reading only), then send each deal's due reminder.
+
+    With ``reuse_unchanged``, a run on a register that is as the last sync left it, with no
+    reminder due, does not read the register (see _nothing_due) and returns a RemindRun whose
+    scan has no deals.
+    """
     log.info("remind started as of %s%s.", now.isoformat(), " (dry run)" if dry_run else "")
     with job_lock(config, dry_run), open_state(config, dry_run) as state:
+        deal_count = _nothing_due(config, state, now) if reuse_unchanged and not dry_run and not state.created else None
+        if deal_count is not None:
+            zone = config.timezone
+            year = fiscal_year_of(now.astimezone(zone), config.fiscal.start_month, config.fiscal.label)
+            empty = Scan(now=now, today=now.astimezone(zone).date(), fiscal_year=year, team=TeamIndex(()), deals=[])
+            run = RemindRun(empty, [], RemindResult(due=[]), deal_count)
+            state.record_run("remind", now, datetime.now(tz=now.tzinfo), run.counts)
+            log.info("remind finished without reading the register, which is unchanged since the last sync: %s.",
+                     _format_counts(run.counts))
+            return run
         snapshot = read_register(config)
         scan = scan_register(config, snapshot, state, now, assign_ids=False, progress=progress)
         if not dry_run:

@@ -367,8 +367,10 @@ class _Sheet:
         errors_by_row: dict[int, list[tuple[int, str]]] = {}
         for (row, column), text in (errors or {}).items():
             errors_by_row.setdefault(row, []).append((column, text))
+        convert = _openpyxl_value
         for number, cells in enumerate(rows, start=1):
-            values = [_openpyxl_value(value) for value in cells]
+            # Most cells are text, which needs no call.
+            values = [None if value == "" else value if value.__class__ is str else convert(value) for value in cells]
             for column, text in errors_by_row.get(number, ()):
                 values.extend([None] * (column - len(values)))
                 values[column - 1] = text
@@ -627,12 +629,15 @@ class _ByteScanner:
 
     def _note_formula_cell(self, cell: bytes, formula_at: int) -> None:
         start_tag = cell[: cell.find(b">") + 1]
+        formula_tag_end = cell.find(b">", formula_at)
+        formula_tag = cell[formula_at : formula_tag_end + 1]
+        shares_text = b"shared" in formula_tag and not formula_tag.endswith(b"/>")
+        if not shares_text and self._has_result(cell, start_tag, formula_tag_end):
+            return  # most formula cells: nothing to note, so skip parsing the rest
         reference = _REFERENCE_ATTRIBUTE.search(start_tag)
         if reference is None:
             raise _UnexpectedXml("a formula cell without a reference")
         coordinate = (reference.group(1) + reference.group(2)).decode("ascii")
-        formula_tag_end = cell.find(b">", formula_at)
-        formula_tag = cell[formula_at : formula_tag_end + 1]
         text = None
         if not formula_tag.endswith(b"/>"):
             text_end = cell.find(self.formula_end, formula_tag_end)
@@ -642,14 +647,19 @@ class _ByteScanner:
         if text is not None and index is not None and b"shared" in formula_tag:
             self.shared[index] = (coordinate, "=" + text)
 
-        cell_type = _TYPE_ATTRIBUTE.search(start_tag)
-        value = self.value_tag.search(cell, formula_tag_end)
-        if value is not None and not value.group(1):
-            if cell.find(self.value_end, value.end()) > value.end():
-                return  # the cell has a saved result
-        if value is not None and cell_type is not None and cell_type.group(1).decode("ascii") in _TEXT_TYPES:
-            return  # the saved result is an empty string
+        if self._has_result(cell, start_tag, formula_tag_end):
+            return
         self.formulas[coordinate_to_tuple(coordinate)] = _formula_display(text, coordinate, index, self.shared)
+
+    def _has_result(self, cell: bytes, start_tag: bytes, formula_tag_end: int) -> bool:
+        """Return whether a formula cell has a saved result, an empty string counting as one."""
+        value = self.value_tag.search(cell, formula_tag_end)
+        if value is None:
+            return False
+        if not value.group(1) and cell.find(self.value_end, value.end()) > value.end():
+            return True
+        cell_type = _TYPE_ATTRIBUTE.search(start_tag)
+        return cell_type is not None and cell_type.group(1).decode("ascii") in _TEXT_TYPES
 
     def _last_content_row(self, region: bytes) -> int | None:
         """Return the row of the last cell in ``region`` with a value or formula: 0 for none, None when unknown."""

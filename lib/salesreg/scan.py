@@ -43,11 +43,20 @@ class ScannedDeal:
     state: DealState | None
     fy_sales: Decimal
     weighted_sales: Decimal | None  # None: open and not ranked
-    monthly: dict[Month, Decimal]
+    fiscal_year: FiscalYear
 
     @property
     def deadline(self) -> datetime | None:
         return self.state.deadline if self.state else None
+
+    @property
+    def monthly(self) -> dict[Month, Decimal]:
+        """Return the amount billed in each month of the fiscal year.
+
+        Computed on each access, because only the summary needs it, and twelve amounts per
+        deal kept for every deal of a large register take about 2 KB each.
+        """
+        return monthly_sales(self.deal.billing, self.fiscal_year)
 
 
 @dataclass(frozen=True)
@@ -210,9 +219,8 @@ def _scan_deal(
 ) -> ScannedDeal:
     amount = fiscal_sales(deal.billing, year)
     weighted = _weighted(config, deal, amount)
-    monthly = monthly_sales(deal.billing, year)
     if deal_id is None:
-        return ScannedDeal(deal, None, False, "untracked", [], None, amount, weighted, monthly)
+        return ScannedDeal(deal, None, False, "untracked", [], None, amount, weighted, year)
 
     seen_at = scan.now
     fp = fingerprint(deal.rep_values)
@@ -228,10 +236,10 @@ def _scan_deal(
             cycle_started=seen_at,
             deadline=None if deal.is_settled else compute_deadline(seen_at, deal.expected_close, config.deadline, config.timezone),
         )
-        return ScannedDeal(deal, deal_id, assigned, "new", [], new_state, amount, weighted, monthly)
+        return ScannedDeal(deal, deal_id, assigned, "new", [], new_state, amount, weighted, year)
 
     if previous.fingerprint == fp:
-        return ScannedDeal(deal, deal_id, assigned, "unchanged", [], previous, amount, weighted, monthly)
+        return ScannedDeal(deal, deal_id, assigned, "unchanged", [], previous, amount, weighted, year)
 
     changed = [
         name for name in REP_FIELDS if previous.rep_values.get(name, "") != deal.rep_values.get(name, "")
@@ -250,7 +258,7 @@ def _scan_deal(
 
     cycle_started = seen_at if cycle != previous.cycle else previous.cycle_started
     new_state = DealState(deal_id, fp, deal.rep_values, previous.first_seen, seen_at, cycle, cycle_started, deadline)
-    return ScannedDeal(deal, deal_id, assigned, status, changed, new_state, amount, weighted, monthly)  # type: ignore[arg-type]
+    return ScannedDeal(deal, deal_id, assigned, status, changed, new_state, amount, weighted, year)  # type: ignore[arg-type]
 
 
 def _weighted(config: Config, deal: Deal, amount: Decimal) -> Decimal | None:

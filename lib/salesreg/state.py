@@ -304,6 +304,15 @@ class State:
             steps.setdefault((deal_id, deadline), set()).add(step)
         return steps
 
+    def open_deadlines(self) -> list[tuple[str, datetime, datetime]]:
+        """Return (deal ID, deadline, cycle start) of every deal with a deadline that is not marked deleted."""
+        rows = self.db.execute(
+            """SELECT d.deal_id, d.deadline, d.cycle_started FROM deals d
+               LEFT JOIN deal_rows r ON r.deal_id = d.deal_id
+               WHERE d.deadline IS NOT NULL AND r.deleted_at IS NULL"""
+        )
+        return [(deal_id, from_text(deadline), from_text(started)) for deal_id, deadline, started in rows]
+
     def sent_in_cycle(self) -> dict[str, int]:
         """Return how many reminders each deal was sent in its current cycle."""
         rows = self.db.execute(

@@ -37,7 +37,7 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
             report(ctx, line)
         return
 
-    run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run, progress=terminal_progress)
+    run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run, progress=terminal_progress, reuse_unchanged=True)
     smtp = config.mail.smtp
     where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {smtp.host}:{smtp.port}"
     for notice in run.scan.notices:
