@@ -16,7 +16,7 @@ DEALS = [
     valid_deal(),
     valid_deal(customer="Kitano Foods", expected_close=date(2026, 6, 1)),  # in the past on 2026-06-20
     valid_deal(customer=None),  # row 4: a problem
-    valid_deal(customer="Copy Co"),  # row 5: gets the Deal ID of row 2 typed in below
+    valid_deal(customer="Copy Co"),  # row 5: with copied_id, the Deal ID of row 2 is typed in here too
 ]
 
 
@@ -135,7 +135,10 @@ def test_remind_nothing_due_is_not_read(tmp_path: Path) -> None:
 def test_remind_due_is_read_and_sent(tmp_path: Path) -> None:
     config = synced(tmp_path)
     run = remind_at(config, "2026-06-30T17:30")
-    assert len(run.scan.deals) == 4
+    due_ids = {due.deal_id for due in run.plan}
+    # Only the rows of the deals with a reminder due are checked.
+    assert {scanned.deal_id for scanned in run.scan.deals} == due_ids
+    assert run.counts["deals"] == 4
     assert run.result is not None
     assert run.result.sent >= 1
     # The same steps are settled now, so the next run has nothing due and reads nothing.
@@ -167,4 +170,6 @@ def test_remind_equals_full_read(tmp_path: Path) -> None:
             full = run_remind(full_config, at(when))
             assert reused.result is not None
             assert full.result is not None
+            assert [(when, due.deal_id, due.step.key) for due in reused.plan] == [(when, due.deal_id, due.step.key) for due in full.plan]
             assert (when, reused.result.sent, reused.result.skipped) == (when, full.result.sent, full.result.skipped)
+            assert reused.counts == full.counts

@@ -315,10 +315,20 @@ def _remind_inputs(config: Config, state: State, register: str) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def _nothing_due(config: Config, state: State, now: datetime) -> int | None:
-    """Return the register's deal count when no reminder is due and the register is as the last sync left it.
+@dataclass(frozen=True)
+class _DueInUnchanged:
+    """The deals with a reminder due in a register that is as the last sync left it."""
 
-    Return None when a reminder may be due or the register changed; then remind reads it.
+    register: str  # SHA-256 of the register's bytes
+    deal_count: int
+    deal_ids: set[str]
+
+
+def _due_in_unchanged(config: Config, state: State, now: datetime) -> _DueInUnchanged | None:
+    """Return the deals with a reminder due, or None when the register changed since the last sync.
+
+    On the unchanged register, every deal scans as unchanged, so the state's deadline and
+    cycle start decide what plan_reminders finds due, by the same tests.
     """
     text = state.meta(LAST_SYNC_KEY)
     if text is None:
@@ -328,8 +338,8 @@ def _nothing_due(config: Config, state: State, now: datetime) -> int | None:
     if register is None or stored.get("remind_inputs") != _remind_inputs(config, state, register):
         return None
     settled_steps = state.settled_steps(SETTLED)
+    due: set[str] = set()
     for deal_id, deadline, cycle_started in state.open_deadlines():
-        # The same tests as plan_reminders, on the state's deadline and cycle start.
         steps = reminder_steps(deadline, config.reminders, config.timezone, until=now)
         if not steps:
             continue
@@ -338,8 +348,8 @@ def _nothing_due(config: Config, state: State, now: datetime) -> int | None:
             continue
         if latest.kind == "before" and latest.due < cycle_started:
             continue
-        return None
-    return int(stored["rows"])
+        due.add(deal_id)
+    return _DueInUnchanged(register, int(stored["rows"]), due)
 
 
 def _reusable_sync(config: Config, state: State, now: datetime) -> dict[str, Any] | None:
@@ -388,24 +398,30 @@ def run_remind(
 ) -> RemindRun:
     """Scan the register (reading only), then send each deal's due reminder.
 
-    With ``reuse_unchanged``, a run on a register that is as the last sync left it, with no
-    reminder due, does not read the register (see _nothing_due) and returns a RemindRun whose
-    scan has no deals.
+    With ``reuse_unchanged``, a run on a register that is as the last sync left it (see
+    _due_in_unchanged) checks only the rows of the deals with a reminder due, and does not
+    read the register when there are none. Its scan lists only those deals, and
+    ``RemindRun.deal_count`` gives the register's count.
     """
     log.info("remind started as of %s%s.", now.isoformat(), " (dry run)" if dry_run else "")
     with job_lock(config, dry_run), open_state(config, dry_run) as state:
-        deal_count = _nothing_due(config, state, now) if reuse_unchanged and not dry_run and not state.created else None
-        if deal_count is not None:
+        unchanged = _due_in_unchanged(config, state, now) if reuse_unchanged and not dry_run and not state.created else None
+        if unchanged is not None and not unchanged.deal_ids:
             zone = config.timezone
             year = fiscal_year_of(now.astimezone(zone), config.fiscal.start_month, config.fiscal.label)
             empty = Scan(now=now, today=now.astimezone(zone).date(), fiscal_year=year, team=TeamIndex(()), deals=[])
-            run = RemindRun(empty, [], RemindResult(due=[]), deal_count)
+            run = RemindRun(empty, [], RemindResult(due=[]), unchanged.deal_count)
             state.record_run("remind", now, datetime.now(tz=now.tzinfo), run.counts)
             log.info("remind finished without reading the register, which is unchanged since the last sync: %s.",
                      _format_counts(run.counts))
             return run
         snapshot = read_register(config)
-        scan = scan_register(config, snapshot, state, now, assign_ids=False, progress=progress)
+        deal_count = None
+        only_ids = None
+        # A save between the check above and this read shows as another digest: then every row is checked.
+        if unchanged is not None and snapshot.digest == unchanged.register:
+            deal_count, only_ids = unchanged.deal_count, unchanged.deal_ids
+        scan = scan_register(config, snapshot, state, now, assign_ids=False, progress=progress, only_ids=only_ids)
         if not dry_run:
             commit_scan(state, scan)
         plan = plan_reminders(config, scan, state)
@@ -414,7 +430,7 @@ def run_remind(
             log.info("remind dry run finished: %s.", _format_counts(run.counts))
             return run
         result = send_reminders(config, plan, state, transport or make_transport(config.mail), now, progress)
-        run = RemindRun(scan, plan, result)
+        run = RemindRun(scan, plan, result, deal_count)
         state.record_run("remind", now, datetime.now(tz=now.tzinfo), run.counts)
     for notice in scan.notices:
         log.warning(notice)

@@ -1,4 +1,4 @@
-"""How a job reports its progress through long loops, without the library printing anything.
+"""Progress reporting for long loops of the jobs, without the library printing anything.
 
 A job takes a ``Progress``: a function that gets the items of a loop and a label and returns
 the items to loop over. The command line passes one that shows a progress bar on a terminal

@@ -377,7 +377,7 @@ class _Sheet:
             yield tuple(values)
 
 
-_MAX_EXACT_FLOAT = 2**53  # above this a float no longer holds every whole number
+_MAX_EXACT_FLOAT = 2**53  # above this a float no longer represents every whole number exactly
 
 
 def _openpyxl_value(value: Any) -> Any:

@@ -22,7 +22,7 @@ from .model import Deal, Problem
 from .progress import Progress, no_progress
 from .register import RegisterSnapshot
 from .state import DealState, State, StoredRow
-from .validate import TeamIndex, check_deal
+from .validate import TeamIndex, check_deal, parse_text_quietly
 
 DEAL_ID_PATTERN = re.compile(r"^D-(\d+)$")
 
@@ -102,11 +102,13 @@ def scan_register(
     assign_ids: bool,
     track_deletions: bool = False,
     progress: Progress = no_progress,
+    only_ids: set[str] | None = None,
 ) -> Scan:
     """Check every row and decide its new state as of ``now`` (zone-aware); store nothing.
 
     With ``track_deletions`` (sync), deals that are in the state but no longer in the
-    register are listed in ``Scan.deleted``, with a notice and a history entry each.
+    register are listed in ``Scan.deleted``, with a notice and a history entry each. With
+    ``only_ids``, only the rows with those Deal IDs are checked and listed.
     """
     zone = config.timezone
     today = now.astimezone(zone).date()
@@ -125,7 +127,10 @@ def scan_register(
 
     seen_ids: dict[str, int] = {}
     stored = state.deal_rows()
-    for row in progress(snapshot.rows, "Checking rows"):
+    rows = snapshot.rows
+    if only_ids is not None:
+        rows = tuple(row for row in rows if parse_text_quietly(row.values.get("deal_id")) in only_ids)
+    for row in progress(rows, "Checking rows"):
         deal = check_deal(row.row, row.values, config, team, today, headers=snapshot.headers)
         deal_id, assigned = _identify(deal, seen_ids, scan, assign_ids, config.register.headers["deal_id"])
         scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year))

@@ -62,7 +62,7 @@ HEADER_ROW = 1
 MAX_COLUMN = 16384  # XFD, the last column of a sheet
 CHUNK_BYTES = 4 * 1024 * 1024
 # A patched sheet larger than this is spooled to a temporary file. When the spool rolls over,
-# it holds its content twice for a moment, so a large limit costs twice its size in memory.
+# it keeps its content twice for a moment, so a large limit costs twice its size in memory.
 SPOOL_BYTES = 8 * 1024 * 1024
 # zipfile needs ZIP64 records for a member that may grow past 2 GiB; decided from the input size.
 ZIP64_THRESHOLD = 1 << 30
@@ -1154,7 +1154,7 @@ def _verify_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, result: Patch
 
 
 def _verify_rows(region: bytes, prefix: bytes, pending: list[int], by_row: dict[int, list[int]], result: PatchResult) -> list[int]:
-    """Check the written cells of the rows of ``pending`` that ``region`` holds whole; return the rest."""
+    """Check the written cells of the rows of ``pending`` that ``region`` contains whole; return the rest."""
     row_start = re.compile(rb"<" + prefix + rb"row\b([^>]*?)(/?)>")
     row_end = b"</" + prefix + b"row>"
     position = 0
