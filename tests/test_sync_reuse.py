@@ -8,6 +8,8 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from helpers import at, edit_row, save_rep_edit, setup_folder, valid_deal, write_config
 from salesreg.config import Config, load_config
 from salesreg.jobs import LAST_SYNC_KEY, run_remind, run_sync
@@ -173,3 +175,10 @@ def test_remind_equals_full_read(tmp_path: Path) -> None:
             assert [(when, due.deal_id, due.step.key) for due in reused.plan] == [(when, due.deal_id, due.step.key) for due in full.plan]
             assert (when, reused.result.sent, reused.result.skipped) == (when, full.result.sent, full.result.skipped)
             assert reused.counts == full.counts
+
+
+def test_relative_config_path_reuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced(tmp_path)  # loaded by its absolute path
+    monkeypatch.chdir(tmp_path)
+    config = load_config(Path("config.toml"))
+    assert run_sync(config, at("2026-06-20T09:30"), reuse_unchanged=True).scan is None

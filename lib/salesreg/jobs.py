@@ -5,6 +5,7 @@ The command line calls these functions and formats their results; they never pri
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -246,7 +247,9 @@ def run_sync(
 
 
 def _config_digest(config: Config) -> str:
-    settings = repr(config)
+    # The config file's own path is left out, because cron may name it absolutely and a
+    # person relatively.
+    settings = repr(dataclasses.replace(config, source=None))
     if config.source is not None:
         # Paths count relative to the config's folder, so that a copied or moved folder of
         # config, register and state still matches. Only the file name of the register is
