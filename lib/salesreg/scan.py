@@ -114,7 +114,7 @@ def scan_register(
     today = now.astimezone(zone).date()
     year = fiscal_year_of(now.astimezone(zone), config.fiscal.start_month, config.fiscal.label)
     team = TeamIndex(snapshot.team)
-    known = state.deals()
+    known = state.deals(only_ids)
     scan = Scan(now=now, today=today, fiscal_year=year, team=team, deals=[])
 
     numbers = [int(m.group(1)) for row in snapshot.rows if (m := DEAL_ID_PATTERN.match(str(row.values.get("deal_id") or "").strip()))]

@@ -185,9 +185,10 @@ class State:
 
     # deals
 
-    def deals(self) -> dict[str, DealState]:
+    def deals(self, only: set[str] | None = None) -> dict[str, DealState]:
+        """Return every deal's state, or those of the deal IDs in ``only``."""
         rows = self.db.execute("SELECT * FROM deals").fetchall()
-        return {row["deal_id"]: _deal_state(row) for row in rows}
+        return {row["deal_id"]: _deal_state(row) for row in rows if only is None or row["deal_id"] in only}
 
     def upsert_deal(self, db: sqlite3.Connection, deal: DealState) -> None:
         db.execute(
