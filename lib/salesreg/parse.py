@@ -135,6 +135,8 @@ def _clean_string(text: str) -> str:
 
 def parse_text(value: Any) -> str | None:
     """Return the text of a cell that may hold several lines, or None for a blank cell."""
+    if value is None:
+        return None
     reject_unusable(value)
     text = clean_text(value)
     if len(text) > EXCEL_CELL_LIMIT:
@@ -155,6 +157,8 @@ def parse_line(value: Any) -> str | None:
 
 def canonical(value: Any) -> str:
     """Return a stable text form of a raw cell for fingerprints and history."""
+    if value.__class__ is str:
+        return _clean_string(value)
     if isinstance(value, UnreadableCell):
         value = value.value
     if isinstance(value, datetime):
