@@ -361,16 +361,22 @@ class _Sheet:
         int for a whole number and a date-time, and the parsers, fingerprints and stored
         content hashes expect those.
         """
-        rows = self._sheet.to_python(skip_empty_area=False)
-        if max_row is not None:
-            del rows[max_row:]
+        start = self._sheet.start
+        if start is None:
+            return  # an empty sheet
         errors_by_row: dict[int, list[tuple[int, str]]] = {}
         for (row, column), text in (errors or {}).items():
             errors_by_row.setdefault(row, []).append((column, text))
+        # python-calamine 0.9 yields rows from row 1 on, but cells from the first used column
+        # on, so the columns before it are added back. Rows come one at a time, which keeps
+        # memory low on a large sheet.
+        padding = [None] * start[1]
         convert = _openpyxl_value
-        for number, cells in enumerate(rows, start=1):
+        for number, cells in enumerate(self._sheet.iter_rows(), start=1):
+            if max_row is not None and number > max_row:
+                break
             # Most cells are text, which needs no call.
-            values = [None if value == "" else value if value.__class__ is str else convert(value) for value in cells]
+            values = padding + [None if value == "" else value if value.__class__ is str else convert(value) for value in cells]
             for column, text in errors_by_row.get(number, ()):
                 values.extend([None] * (column - len(values)))
                 values[column - 1] = text

@@ -114,7 +114,8 @@ def scan_register(
     today = now.astimezone(zone).date()
     year = fiscal_year_of(now.astimezone(zone), config.fiscal.start_month, config.fiscal.label)
     team = TeamIndex(snapshot.team)
-    known = state.deals(only_ids)
+    # Stored rep values are read only for the deals whose fingerprint changed (see _scan_deal).
+    known = state.deals(only_ids, with_rep_values=False)
     scan = Scan(now=now, today=today, fiscal_year=year, team=team, deals=[])
 
     numbers = [int(m.group(1)) for row in snapshot.rows if (m := DEAL_ID_PATTERN.match(str(row.values.get("deal_id") or "").strip()))]
@@ -133,7 +134,7 @@ def scan_register(
     for row in progress(rows, "Checking rows"):
         deal = check_deal(row.row, row.values, config, team, today, headers=snapshot.headers)
         deal_id, assigned = _identify(deal, seen_ids, scan, assign_ids, config.register.headers["deal_id"])
-        scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year))
+        scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year, state))
         if deal_id is not None:
             _note_row(scan, stored, deal_id, row.row, row.values)
     if track_deletions:
@@ -221,6 +222,7 @@ def _scan_deal(
     known: dict[str, DealState],
     scan: Scan,
     year: FiscalYear,
+    state: State,
 ) -> ScannedDeal:
     amount = fiscal_sales(deal.billing, year)
     weighted = _weighted(config, deal, amount)
@@ -246,11 +248,10 @@ def _scan_deal(
     if previous.fingerprint == fp:
         return ScannedDeal(deal, deal_id, assigned, "unchanged", [], previous, amount, weighted, year)
 
-    changed = [
-        name for name in REP_FIELDS if previous.rep_values.get(name, "") != deal.rep_values.get(name, "")
-    ]
+    previous_values = state.rep_values(deal_id)
+    changed = [name for name in REP_FIELDS if previous_values.get(name, "") != deal.rep_values.get(name, "")]
     for name in changed:
-        scan.history.append((deal_id, name, previous.rep_values.get(name, ""), deal.rep_values.get(name, ""), seen_at))
+        scan.history.append((deal_id, name, previous_values.get(name, ""), deal.rep_values.get(name, ""), seen_at))
 
     proper = deal.is_valid
     if deal.is_settled:

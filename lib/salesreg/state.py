@@ -185,10 +185,21 @@ class State:
 
     # deals
 
-    def deals(self, only: set[str] | None = None) -> dict[str, DealState]:
-        """Return every deal's state, or those of the deal IDs in ``only``."""
+    def deals(self, only: set[str] | None = None, with_rep_values: bool = True) -> dict[str, DealState]:
+        """Return every deal's state, or those of the deal IDs in ``only``.
+
+        Without ``with_rep_values``, each state's ``rep_values`` is empty, which saves about
+        2 KB per deal; ``rep_values`` reads them for one deal.
+        """
         rows = self.db.execute("SELECT * FROM deals").fetchall()
-        return {row["deal_id"]: _deal_state(row) for row in rows if only is None or row["deal_id"] in only}
+        return {
+            row["deal_id"]: _deal_state(row, with_rep_values) for row in rows if only is None or row["deal_id"] in only
+        }
+
+    def rep_values(self, deal_id: str) -> dict[str, str]:
+        """Return the stored canonical values of a deal's rep fields, or {} for an unknown deal."""
+        row = self.db.execute("SELECT rep_values FROM deals WHERE deal_id = ?", (deal_id,)).fetchone()
+        return dict(json.loads(row["rep_values"])) if row else {}
 
     def upsert_deal(self, db: sqlite3.Connection, deal: DealState) -> None:
         db.execute(
@@ -331,11 +342,11 @@ class State:
             )
 
 
-def _deal_state(row: sqlite3.Row) -> DealState:
+def _deal_state(row: sqlite3.Row, with_rep_values: bool = True) -> DealState:
     return DealState(
         deal_id=row["deal_id"],
         fingerprint=row["fingerprint"],
-        rep_values=json.loads(row["rep_values"]),
+        rep_values=json.loads(row["rep_values"]) if with_rep_values else {},
         first_seen=from_text(row["first_seen"]),
         last_updated=from_text(row["last_updated"]),
         cycle=row["cycle"],
