@@ -221,6 +221,10 @@ def run_sync(
                     break
                 if settings:
                     log.info("The fiscal year turned; writing the Settings cells %s.", settings)
+                # The write needs no cell values of the read, and on a large register they take
+                # about 1 KB per row, so they are let go before the write's own memory peak.
+                snapshot = dataclasses.replace(snapshot, rows=())
+                del formulas
                 result.backup = write_register(config, snapshot, changes, settings, written_digests)
             except RegisterChanged:
                 if attempt == WRITE_ATTEMPTS:
