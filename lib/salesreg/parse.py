@@ -159,6 +159,8 @@ def canonical(value: Any) -> str:
     """Return a stable text form of a raw cell for fingerprints and history."""
     if value.__class__ is str:
         return _clean_string(value)
+    if value is None:
+        return ""
     if isinstance(value, UnreadableCell):
         value = value.value
     if isinstance(value, datetime):

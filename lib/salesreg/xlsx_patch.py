@@ -599,7 +599,8 @@ _FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)/?>")
 
 
 def _attributes(text: bytes) -> dict[bytes, bytes]:
-    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTRIBUTE.finditer(text)}
+    # findall gives b"" for the quote style not used, so "or" picks the value that was written.
+    return {name: double_quoted or single_quoted for name, double_quoted, single_quoted in _ATTRIBUTE.findall(text)}
 
 
 def _cell_position(reference: bytes) -> tuple[int, int] | None:
