@@ -9,6 +9,7 @@ that falls inside the current fiscal year.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -52,11 +53,13 @@ class FiscalYear:
     start: Month
     label_year: int
 
-    @property
+    # Cached because every deal's sales walk the months. cached_property stores into the
+    # instance __dict__ directly, which a frozen dataclass allows.
+    @cached_property
     def months(self) -> tuple[Month, ...]:
         return tuple(Month.from_index(self.start.index + i) for i in range(12))
 
-    @property
+    @cached_property
     def end(self) -> Month:
         return Month.from_index(self.start.index + 11)
 
@@ -88,15 +91,18 @@ class Billing:
 
 def monthly_sales(billing: Billing, year: FiscalYear) -> dict[Month, Decimal]:
     """Return the amount billed in each month of ``year``, every month present."""
-    amounts = {month: Decimal(0) for month in year.months}
+    zero = Decimal(0)
+    amounts = dict.fromkeys(year.months, zero)
     if billing.service_start is None:
         return amounts
     first = Month.of(billing.service_start)
-    price = billing.monthly_price or Decimal(0)
-    for month in year.months:
-        if month.index < first.index:
+    first_index = first.index
+    price = billing.monthly_price or zero
+    for offset, month in enumerate(year.months):
+        index = year.start.index + offset
+        if index < first_index:
             continue
-        if billing.contract_months is not None and month.index >= first.index + billing.contract_months:
+        if billing.contract_months is not None and index >= first_index + billing.contract_months:
             continue
         amounts[month] += price
     if billing.one_time_fee and year.contains(first):

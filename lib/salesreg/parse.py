@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -112,6 +113,8 @@ def clean_text(value: Any) -> str:
     Spaces include the no-break space, the ideographic space U+3000 and the zero-width space.
     Excel's ``_xHHHH_`` escapes are undone.
     """
+    if value.__class__ is str:
+        return _clean_string(value)
     if isinstance(value, UnreadableCell):
         value = value.value
     if value is None:
@@ -124,7 +127,13 @@ def clean_text(value: Any) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
+    return _clean_string(str(value))
+
+
+# Registers repeat the same texts (reps, stages, customers) in many rows and every row is
+# cleaned several times, so the results are kept. Each entry costs about the text's size twice.
+@lru_cache(maxsize=1 << 16)
+def _clean_string(text: str) -> str:
     if "_x" in text:
         text = _EXCEL_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
     if "\r" in text:
@@ -134,6 +143,8 @@ def clean_text(value: Any) -> str:
 
 def parse_text(value: Any) -> str | None:
     """Return the text of a cell that may hold several lines, or None for a blank cell."""
+    if value is None:
+        return None
     reject_unusable(value)
     text = clean_text(value)
     if len(text) > EXCEL_CELL_LIMIT:
@@ -155,6 +166,10 @@ def parse_line(value: Any) -> str | None:
 
 def canonical(value: Any) -> str:
     """Return a stable text form of a raw cell for fingerprints and history."""
+    if value.__class__ is str:
+        return _clean_string(value)
+    if value is None:
+        return ""
     if isinstance(value, UnreadableCell):
         value = value.value
     if isinstance(value, datetime):
@@ -168,6 +183,7 @@ def canonical(value: Any) -> str:
     return clean_text(value)
 
 
+@lru_cache(maxsize=1 << 14)
 def fold(text: str) -> str:
     """Return ``text`` folded for matching: full-width to half-width, case-insensitive, spaces joined."""
     return " ".join(unicodedata.normalize("NFKC", text).replace("\u200b", "").casefold().split())

@@ -19,17 +19,17 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 from xml.etree import ElementTree
 
-import openpyxl
+import python_calamine
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 from openpyxl.worksheet.cell_range import CellRange
 
 from .atomic import changed_error, newest_backup, replace_file
@@ -179,7 +179,8 @@ def _is_damaged(path: Path) -> bool:
 def read_register(config: Config) -> RegisterSnapshot:
     """Read the Deals and Team sheets; raise WorkbookError for a file that cannot be used.
 
-    Cells come back as openpyxl reads their saved values, with two changes: a number in a date
+    python-calamine reads the saved values, converted to the types that openpyxl's values-only
+    reading returns (see _Sheet.iter_rows), with two changes: a number in a date
     column becomes a date-time of the workbook's date system when it is a plausible date serial
     number, and a cell that contains no usable value (a formula without a saved result, part of a
     merged range) becomes an UnreadableCell that says why.
@@ -189,12 +190,13 @@ def read_register(config: Config) -> RegisterSnapshot:
     _check_file_kind(path, data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            workbook = _open_workbook(path, data, read_only=True)
+            workbook = _open_workbook(path, data)
             try:
                 deals_sheet = _sheet(workbook, path, config.register.sheet, "sheet")
                 team_sheet = _sheet(workbook, path, config.register.team_sheet, "team_sheet")
                 parts = _sheet_parts(archive)
-                deals = _read_deals(deals_sheet, _scan_sheet(archive, parts.get(deals_sheet.title)), config, path, workbook.epoch)
+                epoch = CALENDAR_MAC_1904 if _uses_1904_dates(archive) else CALENDAR_WINDOWS_1900
+                deals = _read_deals(deals_sheet, _scan_sheet(archive, parts.get(deals_sheet.title)), config, path, epoch)
                 team = _read_team(team_sheet, _scan_sheet(archive, parts.get(team_sheet.title)), path)
             finally:
                 workbook.close()
@@ -202,6 +204,14 @@ def read_register(config: Config) -> RegisterSnapshot:
         raise _damaged(path, exc) from None
     digest = hashlib.sha256(data).hexdigest()
     return RegisterSnapshot(path, digest, deals.columns, deals.rows, team, deals.last_row, deals.headers)
+
+
+def register_digest(path: Path) -> str | None:
+    """Return the SHA-256 of the register file's bytes, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -366,11 +376,97 @@ def _damaged(path: Path, exc: BaseException) -> WorkbookError:
     )
 
 
-def _open_workbook(path: Path, data: bytes, read_only: bool) -> Any:
+class _Workbook:
+    """The register's sheets as python-calamine reads them, by name."""
+
+    def __init__(self, workbook: python_calamine.CalamineWorkbook, path: Path) -> None:
+        self._workbook = workbook
+        self._path = path
+        self.sheetnames: list[str] = list(workbook.sheet_names)
+
+    def __getitem__(self, name: str) -> _Sheet:
+        try:
+            return _Sheet(name, self._workbook.get_sheet_by_name(name))
+        except python_calamine.CalamineError as exc:
+            raise _damaged(self._path, exc) from None
+
+    def close(self) -> None:
+        self._workbook.close()
+
+
+class _Sheet:
+    """One sheet's cell values; row lists start at row 1 and column A."""
+
+    def __init__(self, title: str, sheet: python_calamine.CalamineSheet) -> None:
+        self.title = title
+        self._sheet = sheet
+
+    def iter_rows(self, max_row: int | None = None, errors: Mapping[tuple[int, int], str] | None = None) -> Iterator[tuple[Any, ...]]:
+        """Yield each row's values as openpyxl's values-only reading returns them.
+
+        python-calamine reads an error cell such as #N/A as empty, so ``errors`` maps
+        (row, column) to the error text that the XML holds, and each such cell yields it.
+
+        python-calamine gives "" for an empty cell, a float for every number and a date for
+        a date cell without a time. openpyxl, which salesreg read with before, gives None, an
+        int for a whole number and a date-time, and the parsers, fingerprints and stored
+        content hashes expect those.
+        """
+        start = self._sheet.start
+        if start is None:
+            return  # an empty sheet
+        errors_by_row: dict[int, list[tuple[int, str]]] = {}
+        for (row, column), text in (errors or {}).items():
+            errors_by_row.setdefault(row, []).append((column, text))
+        # python-calamine 0.9 yields rows from row 1 on, but cells from the first used column
+        # on, so the columns before it are added back. Rows come one at a time, which keeps
+        # memory low on a large sheet.
+        padding = [None] * start[1]
+        convert = _openpyxl_value
+        for number, cells in enumerate(self._sheet.iter_rows(), start=1):
+            if max_row is not None and number > max_row:
+                break
+            # Most cells are text, which needs no call.
+            values = padding + [None if value == "" else value if value.__class__ is str else convert(value) for value in cells]
+            for column, text in errors_by_row.get(number, ()):
+                values.extend([None] * (column - len(values)))
+                values[column - 1] = text
+            yield tuple(values)
+
+
+_MAX_EXACT_FLOAT = 2**53  # above this a float no longer represents every whole number exactly
+
+
+def _openpyxl_value(value: Any) -> Any:
+    kind = value.__class__
+    if kind is str:
+        return value if value else None
+    if kind is float:
+        if value.is_integer() and -_MAX_EXACT_FLOAT < value < _MAX_EXACT_FLOAT:
+            return int(value)
+        return value
+    if kind is date:
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _open_workbook(path: Path, data: bytes) -> _Workbook:
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=read_only, keep_links=True)
-    except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        return _Workbook(python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), path)
+    except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise _damaged(path, exc) from None
+
+
+def _uses_1904_dates(archive: zipfile.ZipFile) -> bool:
+    """Return whether the workbook counts date serial numbers from 1904 (workbookPr date1904)."""
+    try:
+        package_rels = ElementTree.fromstring(archive.read("_rels/.rels"))
+        target = next(rel.get("Target", "") for rel in package_rels if rel.get("Type", "").endswith("/officeDocument"))
+        workbook = ElementTree.fromstring(archive.read(target.lstrip("/")))
+    except (KeyError, StopIteration):
+        return False
+    properties = workbook.find("{*}workbookPr")
+    return properties is not None and properties.get("date1904", "0").lower() in ("1", "true")
 
 
 def _sheet(workbook: Any, path: Path, name: str, key: str) -> Any:
@@ -401,8 +497,8 @@ def _sheet(workbook: Any, path: Path, name: str, key: str) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # A streaming look at a sheet's XML: the last row with content, formulas without a saved
-# result, and merged ranges. openpyxl's values-only reading cannot tell a formula without a
-# result from an empty cell, and its read-only mode does not report merged cells.
+# result, error cells and merged ranges. python-calamine reads a formula without a result and
+# an error cell such as #N/A as empty cells.
 
 
 @dataclass(frozen=True)
@@ -410,6 +506,7 @@ class _SheetLayout:
     last_row: int | None  # last row with a value or formula; None when the scan could not tell
     formulas: dict[tuple[int, int], str]  # (row, column) -> formula of a cell without a saved result
     merged: tuple[CellRange, ...]
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> error value such as "#N/A"
 
 
 _UNKNOWN_LAYOUT = _SheetLayout(None, {}, ())
@@ -420,6 +517,7 @@ _OVERLAP_BYTES = 1 << 16
 _ROOT_TAG = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 _REFERENCE_ATTRIBUTE = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{1,3})(\d{1,7})["\']')
 _TYPE_ATTRIBUTE = re.compile(rb'\st\s*=\s*["\'](\w+)["\']')
+_ERROR_TYPE = re.compile(rb't\s*=\s*["\']e["\']')
 _SHARED_INDEX_ATTRIBUTE = re.compile(rb'\ssi\s*=\s*["\'](\d+)["\']')
 _TEXT_TYPES = ("str", "s", "inlineStr")  # cell types whose empty <v/> is a saved empty string
 _TAG_NAME_ENDS = (b" ", b"\t", b"\r", b"\n", b">", b"/")
@@ -509,6 +607,7 @@ class _ByteScanner:
         self.in_data = True
         self.merged: set[bytes] = set()
         self.formulas: dict[tuple[int, int], str] = {}
+        self.errors: dict[tuple[int, int], str] = {}
         self.shared: dict[str, tuple[str, str]] = {}  # shared formula index -> (first cell, formula)
         self.handled = 0  # XML offset before which every formula tag has been handled
         self.pending: int | None = None  # XML offset of a formula cell that ends in the next chunk
@@ -521,6 +620,7 @@ class _ByteScanner:
         end = buffer.find(self.data_end)
         region = buffer if end < 0 else buffer[:end]
         self._note_formulas(region, offset, complete=end >= 0)
+        self._note_errors(region)
         row = self._last_content_row(region)
         if row is None:
             self.bounded = False
@@ -537,7 +637,34 @@ class _ByteScanner:
 
     def layout(self) -> _SheetLayout:
         ranges = tuple(CellRange(ref.decode("ascii")) for ref in sorted(self.merged))
-        return _SheetLayout(self.last_row if self.bounded else None, self.formulas, ranges)
+        return _SheetLayout(self.last_row if self.bounded else None, self.formulas, ranges, self.errors)
+
+    def _note_errors(self, region: bytes) -> None:
+        """Record the error cells (t="e") of ``region`` that end inside it.
+
+        Buffers overlap, so a cell cut by the end of one buffer is whole in the next, and a
+        cell seen twice is recorded twice with the same value.
+        """
+        for match in _ERROR_TYPE.finditer(region):
+            start = region.rfind(b"<", 0, match.start())
+            if start < 0 or region[start : start + len(self.cell_open) + 1] not in (self.cell_open + end for end in (b" ", b"\t", b"\r", b"\n")):
+                continue  # a t="e" attribute of another element, or text
+            start_tag_end = region.find(b">", match.end())
+            cell_end = region.find(self.cell_end, start_tag_end)
+            if start_tag_end < 0 or cell_end < 0:
+                continue
+            reference = _REFERENCE_ATTRIBUTE.search(region[start : start_tag_end + 1])
+            if reference is None:
+                raise _UnexpectedXml("an error cell without a reference")
+            value = self.value_tag.search(region, start_tag_end, cell_end)
+            if value is None or value.group(1):
+                continue
+            value_end = region.find(self.value_end, value.end(), cell_end)
+            if value_end < 0:
+                continue
+            text = html.unescape(region[value.end() : value_end].decode("utf-8"))
+            if text:
+                self.errors[coordinate_to_tuple((reference.group(1) + reference.group(2)).decode("ascii"))] = text
 
     def _note_formulas(self, region: bytes, offset: int, complete: bool) -> None:
         self.pending = None
@@ -568,12 +695,15 @@ class _ByteScanner:
 
     def _note_formula_cell(self, cell: bytes, formula_at: int) -> None:
         start_tag = cell[: cell.find(b">") + 1]
+        formula_tag_end = cell.find(b">", formula_at)
+        formula_tag = cell[formula_at : formula_tag_end + 1]
+        shares_text = b"shared" in formula_tag and not formula_tag.endswith(b"/>")
+        if not shares_text and self._has_result(cell, start_tag, formula_tag_end):
+            return  # most formula cells: nothing to note, so skip parsing the rest
         reference = _REFERENCE_ATTRIBUTE.search(start_tag)
         if reference is None:
             raise _UnexpectedXml("a formula cell without a reference")
         coordinate = (reference.group(1) + reference.group(2)).decode("ascii")
-        formula_tag_end = cell.find(b">", formula_at)
-        formula_tag = cell[formula_at : formula_tag_end + 1]
         text = None
         if not formula_tag.endswith(b"/>"):
             text_end = cell.find(self.formula_end, formula_tag_end)
@@ -583,14 +713,19 @@ class _ByteScanner:
         if text is not None and index is not None and b"shared" in formula_tag:
             self.shared[index] = (coordinate, "=" + text)
 
-        cell_type = _TYPE_ATTRIBUTE.search(start_tag)
-        value = self.value_tag.search(cell, formula_tag_end)
-        if value is not None and not value.group(1):
-            if cell.find(self.value_end, value.end()) > value.end():
-                return  # the cell has a saved result
-        if value is not None and cell_type is not None and cell_type.group(1).decode("ascii") in _TEXT_TYPES:
-            return  # the saved result is an empty string
+        if self._has_result(cell, start_tag, formula_tag_end):
+            return
         self.formulas[coordinate_to_tuple(coordinate)] = _formula_display(text, coordinate, index, self.shared)
+
+    def _has_result(self, cell: bytes, start_tag: bytes, formula_tag_end: int) -> bool:
+        """Return whether a formula cell has a saved result, an empty string counting as one."""
+        value = self.value_tag.search(cell, formula_tag_end)
+        if value is None:
+            return False
+        if not value.group(1) and cell.find(self.value_end, value.end()) > value.end():
+            return True
+        cell_type = _TYPE_ATTRIBUTE.search(start_tag)
+        return cell_type is not None and cell_type.group(1).decode("ascii") in _TEXT_TYPES
 
     def _last_content_row(self, region: bytes) -> int | None:
         """Return the row of the last cell in ``region`` with a value or formula: 0 for none, None when unknown."""
@@ -605,6 +740,7 @@ class _ByteScanner:
 def _parse_sheet(archive: zipfile.ZipFile, part: str) -> _SheetLayout:
     """Return the sheet's layout from a streaming parse of every element of its XML."""
     formulas: dict[tuple[int, int], str] = {}
+    errors: dict[tuple[int, int], str] = {}
     shared: dict[str, tuple[str, str]] = {}
     merged: list[CellRange] = []
     last_row = row = column = 0
@@ -631,6 +767,8 @@ def _parse_sheet(archive: zipfile.ZipFile, part: str) -> _SheetLayout:
                 value = element.find(names["v"])
                 if formula is not None or (value is not None and value.text) or element.find(names["is"]) is not None:
                     last_row = row
+                if element.get("t") == "e" and value is not None and value.text:
+                    errors[(row, column)] = value.text
                 if formula is None:
                     continue
                 index = formula.get("si")
@@ -642,7 +780,7 @@ def _parse_sheet(archive: zipfile.ZipFile, part: str) -> _SheetLayout:
                 element.clear()
             elif tag == names["mergeCell"] and element.get("ref"):
                 merged.append(CellRange(element.get("ref")))
-    return _SheetLayout(last_row, formulas, tuple(merged))
+    return _SheetLayout(last_row, formulas, tuple(merged), errors)
 
 
 def _formula_display(text: str | None, coordinate: str, index: str | None, shared: dict[str, tuple[str, str]]) -> str:
@@ -673,8 +811,7 @@ _TYPED_FIELDS = tuple(name for name in FIELDS if COLUMN_BY_FIELD[name].writer !=
 
 
 def _read_deals(sheet: Any, layout: _SheetLayout, config: Config, path: Path, epoch: datetime) -> _DealsSheet:
-    sheet.reset_dimensions()  # the declared dimension can be too small, or reach row 1,048,576
-    rows_iter = sheet.iter_rows(max_row=layout.last_row or None, values_only=True)
+    rows_iter = sheet.iter_rows(max_row=layout.last_row or None, errors=layout.errors)
     header_cells = next(rows_iter, None) or ()
     columns, headers = _match_columns(header_cells, rows_iter, layout, config, path, sheet.title)
 
@@ -893,8 +1030,7 @@ def _team_column(header: str, header_cells: list[str]) -> int | None:
 
 def _read_team(sheet: Any, layout: _SheetLayout, path: Path) -> tuple[TeamMember, ...]:
     title = sheet.title
-    sheet.reset_dimensions()
-    rows_iter = sheet.iter_rows(max_row=layout.last_row or None, values_only=True)
+    rows_iter = sheet.iter_rows(max_row=layout.last_row or None, errors=layout.errors)
     header_cells = [fold(clean_text(value)) for value in next(rows_iter, None) or ()]
     positions: dict[str, int] = {}
     for header in TEAM_HEADERS:
@@ -944,6 +1080,7 @@ def write_register(
     snapshot: RegisterSnapshot,
     changes: dict[int, dict[str, Any]],
     other_cells: Mapping[str, Mapping[str, Any]] | None = None,
+    written_digests: list[str] | None = None,
 ) -> Path | None:
     """Write ``changes`` (Excel row -> field -> value) into the Deals sheet, atomically.
 
@@ -953,7 +1090,8 @@ def write_register(
     byte-for-byte the same. Rows beyond the Excel table extend it. Raise WorkbookBusy when a
     lock file exists and RegisterChanged when the file changed since ``snapshot`` was read;
     then nothing is written. Return the path of the newest backup, or None when
-    ``[register] backups`` is 0.
+    ``[register] backups`` is 0. The SHA-256 of the bytes written is appended to
+    ``written_digests`` when it is given.
     """
     path = snapshot.path
     stale_hours = config.register.stale_lock_hours
@@ -979,6 +1117,8 @@ def write_register(
 
     def verify(temporary: Path) -> None:
         verify_workbook(temporary, data, patched[-1])
+        if written_digests is not None:
+            written_digests.append(hashlib.sha256(temporary.read_bytes()).hexdigest())
 
     backup = replace_file(
         path, write, verify, snapshot.digest, config.register.backups, before_replace=lambda: check_not_busy(path, stale_hours)

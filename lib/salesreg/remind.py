@@ -28,8 +28,7 @@ from typing import Any
 from .config import Config
 from .deadline import ReminderStep, reminder_steps
 from .errors import MailError
-from .i18n import format_date, format_datetime
-from .i18n import _
+from .i18n import _, format_date, format_datetime
 from .mail import (
     DeliveryError,
     PermanentFailure,
@@ -42,6 +41,7 @@ from .mail import (
     render,
 )
 from .model import TeamMember
+from .progress import Progress, no_progress
 from .scan import Scan, ScannedDeal
 from .state import State, to_text
 from .validate import TeamIndex
@@ -127,7 +127,7 @@ def digest_message_id(items: Sequence[DueReminder], sender: Address) -> str:
 def plan_reminders(config: Config, scan: Scan, state: State) -> list[DueReminder]:
     """Return the reminder due for each deal as of ``scan.now``; changes nothing."""
     sender = parse_address(config.mail.sender)
-    ledger = state.ledger()
+    settled_steps = state.settled_steps(SETTLED)
     plan: list[DueReminder] = []
     for scanned in scan.deals:
         deal_state = scanned.state
@@ -136,8 +136,7 @@ def plan_reminders(config: Config, scan: Scan, state: State) -> list[DueReminder
         steps = reminder_steps(deal_state.deadline, config.reminders, config.timezone, until=scan.now)
         if not steps:
             continue
-        recorded = ledger.get((scanned.deal_id or "", to_text(deal_state.deadline)), {})
-        settled = {key for key, entry in recorded.items() if entry.status in SETTLED}
+        settled = settled_steps.get((scanned.deal_id or "", to_text(deal_state.deadline)), set())
         latest = steps[-1]
         if latest.key in settled:
             continue
@@ -320,7 +319,14 @@ def digest_context(config: Config, delivery: Delivery, now: datetime) -> dict[st
     }
 
 
-def send_reminders(config: Config, plan: list[DueReminder], state: State, transport: Transport, now: datetime) -> RemindResult:
+def send_reminders(
+    config: Config,
+    plan: list[DueReminder],
+    state: State,
+    transport: Transport,
+    now: datetime,
+    progress: Progress = no_progress,
+) -> RemindResult:
     """Record, send and record again every due reminder; return the counts.
 
     Raises MailError (after recording the message as deferred) when the transport is
@@ -336,7 +342,7 @@ def send_reminders(config: Config, plan: list[DueReminder], state: State, transp
             )
             log.error("Row %d: reminder %s for %s not sent: %s.", due.scanned.deal.row, due.step.key, due.deal_id, due.undeliverable)
     try:
-        for delivery in group_deliveries(config, plan):
+        for delivery in progress(group_deliveries(config, plan), _("Sending reminders")):
             if not _deliver(config, delivery, state, transport, now, result):
                 break
     finally:

@@ -20,9 +20,10 @@ from .fields import COMPUTED_FIELDS, FIELDS, REP_FIELDS
 from .fiscal import FiscalYear, Month, fiscal_sales, fiscal_year_of, monthly_sales, weighted_sales
 from .i18n import _
 from .model import Deal, Problem
+from .progress import Progress, no_progress
 from .register import RegisterSnapshot
 from .state import DealState, State, StoredRow
-from .validate import TeamIndex, check_deal
+from .validate import TeamIndex, check_deal, parse_text_quietly
 
 DEAL_ID_PATTERN = re.compile(r"^D-(\d+)$")
 
@@ -43,11 +44,20 @@ class ScannedDeal:
     state: DealState | None
     fy_sales: Decimal
     weighted_sales: Decimal | None  # None: open and not ranked
-    monthly: dict[Month, Decimal]
+    fiscal_year: FiscalYear
 
     @property
     def deadline(self) -> datetime | None:
         return self.state.deadline if self.state else None
+
+    @property
+    def monthly(self) -> dict[Month, Decimal]:
+        """Return the amount billed in each month of the fiscal year.
+
+        Computed on each access, because only the summary needs it, and twelve amounts per
+        deal kept for every deal of a large register take about 2 KB each.
+        """
+        return monthly_sales(self.deal.billing, self.fiscal_year)
 
 
 @dataclass(frozen=True)
@@ -86,18 +96,27 @@ def format_deal_id(number: int) -> str:
 
 
 def scan_register(
-    config: Config, snapshot: RegisterSnapshot, state: State, now: datetime, assign_ids: bool, track_deletions: bool = False
+    config: Config,
+    snapshot: RegisterSnapshot,
+    state: State,
+    now: datetime,
+    assign_ids: bool,
+    track_deletions: bool = False,
+    progress: Progress = no_progress,
+    only_ids: set[str] | None = None,
 ) -> Scan:
     """Check every row and decide its new state as of ``now`` (zone-aware); store nothing.
 
     With ``track_deletions`` (sync), deals that are in the state but no longer in the
-    register are listed in ``Scan.deleted``, with a notice and a history entry each.
+    register are listed in ``Scan.deleted``, with a notice and a history entry each. With
+    ``only_ids``, only the rows with those Deal IDs are checked and listed.
     """
     zone = config.timezone
     today = now.astimezone(zone).date()
     year = fiscal_year_of(now.astimezone(zone), config.fiscal.start_month, config.fiscal.label)
     team = TeamIndex(snapshot.team)
-    known = state.deals()
+    # Stored rep values are read only for the deals whose fingerprint changed (see _scan_deal).
+    known = state.deals(only_ids, with_rep_values=False)
     scan = Scan(now=now, today=today, fiscal_year=year, team=team, deals=[])
 
     numbers = [int(m.group(1)) for row in snapshot.rows if (m := DEAL_ID_PATTERN.match(str(row.values.get("deal_id") or "").strip()))]
@@ -112,10 +131,13 @@ def scan_register(
 
     seen_ids: dict[str, int] = {}
     stored = state.deal_rows()
-    for row in snapshot.rows:
+    rows = snapshot.rows
+    if only_ids is not None:
+        rows = tuple(row for row in rows if parse_text_quietly(row.values.get("deal_id")) in only_ids)
+    for row in progress(rows, _("Checking rows")):
         deal = check_deal(row.row, row.values, config, team, today, headers=snapshot.headers)
         deal_id, assigned = _identify(deal, seen_ids, scan, assign_ids, config.register.headers["deal_id"])
-        scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year))
+        scan.deals.append(_scan_deal(config, deal, deal_id, assigned, known, scan, year, state))
         if deal_id is not None:
             _note_row(scan, stored, deal_id, row.row, row.values)
     if track_deletions:
@@ -214,12 +236,12 @@ def _scan_deal(
     known: dict[str, DealState],
     scan: Scan,
     year: FiscalYear,
+    state: State,
 ) -> ScannedDeal:
     amount = fiscal_sales(deal.billing, year)
     weighted = _weighted(config, deal, amount)
-    monthly = monthly_sales(deal.billing, year)
     if deal_id is None:
-        return ScannedDeal(deal, None, False, "untracked", [], None, amount, weighted, monthly)
+        return ScannedDeal(deal, None, False, "untracked", [], None, amount, weighted, year)
 
     seen_at = scan.now
     fp = fingerprint(deal.rep_values)
@@ -235,16 +257,15 @@ def _scan_deal(
             cycle_started=seen_at,
             deadline=None if deal.is_settled else compute_deadline(seen_at, deal.expected_close, config.deadline, config.timezone),
         )
-        return ScannedDeal(deal, deal_id, assigned, "new", [], new_state, amount, weighted, monthly)
+        return ScannedDeal(deal, deal_id, assigned, "new", [], new_state, amount, weighted, year)
 
     if previous.fingerprint == fp:
-        return ScannedDeal(deal, deal_id, assigned, "unchanged", [], previous, amount, weighted, monthly)
+        return ScannedDeal(deal, deal_id, assigned, "unchanged", [], previous, amount, weighted, year)
 
-    changed = [
-        name for name in REP_FIELDS if previous.rep_values.get(name, "") != deal.rep_values.get(name, "")
-    ]
+    previous_values = state.rep_values(deal_id)
+    changed = [name for name in REP_FIELDS if previous_values.get(name, "") != deal.rep_values.get(name, "")]
     for name in changed:
-        scan.history.append((deal_id, name, previous.rep_values.get(name, ""), deal.rep_values.get(name, ""), seen_at))
+        scan.history.append((deal_id, name, previous_values.get(name, ""), deal.rep_values.get(name, ""), seen_at))
 
     proper = deal.is_valid
     if deal.is_settled:
@@ -257,7 +278,7 @@ def _scan_deal(
 
     cycle_started = seen_at if cycle != previous.cycle else previous.cycle_started
     new_state = DealState(deal_id, fp, deal.rep_values, previous.first_seen, seen_at, cycle, cycle_started, deadline)
-    return ScannedDeal(deal, deal_id, assigned, status, changed, new_state, amount, weighted, monthly)  # type: ignore[arg-type]
+    return ScannedDeal(deal, deal_id, assigned, status, changed, new_state, amount, weighted, year)  # type: ignore[arg-type]
 
 
 def _weighted(config: Config, deal: Deal, amount: Decimal) -> Decimal | None:

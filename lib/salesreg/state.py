@@ -185,9 +185,21 @@ class State:
 
     # deals
 
-    def deals(self) -> dict[str, DealState]:
+    def deals(self, only: set[str] | None = None, with_rep_values: bool = True) -> dict[str, DealState]:
+        """Return every deal's state, or those of the deal IDs in ``only``.
+
+        Without ``with_rep_values``, each state's ``rep_values`` is empty, which saves about
+        2 KB per deal; ``rep_values`` reads them for one deal.
+        """
         rows = self.db.execute("SELECT * FROM deals").fetchall()
-        return {row["deal_id"]: _deal_state(row) for row in rows}
+        return {
+            row["deal_id"]: _deal_state(row, with_rep_values) for row in rows if only is None or row["deal_id"] in only
+        }
+
+    def rep_values(self, deal_id: str) -> dict[str, str]:
+        """Return the stored canonical values of a deal's rep fields, or {} for an unknown deal."""
+        row = self.db.execute("SELECT rep_values FROM deals WHERE deal_id = ?", (deal_id,)).fetchone()
+        return dict(json.loads(row["rep_values"])) if row else {}
 
     def upsert_deal(self, db: sqlite3.Connection, deal: DealState) -> None:
         db.execute(
@@ -239,6 +251,21 @@ class State:
             (deal_id, row, to_text(at)),
         )
 
+    # meta values
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row["value"]) if row else None
+
+    def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def change_marks(self) -> tuple[int, int, int]:
+        """Return (deals, last history entry id, highest deal number): these grow whenever a scan changes a deal."""
+        deals = self.db.execute("SELECT COUNT(*) FROM deals").fetchone()[0]
+        history = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM history").fetchone()[0]
+        return int(deals), int(history), self.highest_deal_number()
+
     # deal numbers
 
     def highest_deal_number(self) -> int:
@@ -276,6 +303,28 @@ class State:
             grouped.setdefault((entry.deal_id, row["deadline"]), {})[entry.step] = entry
         return grouped
 
+    def settled_steps(self, statuses: tuple[str, ...]) -> dict[tuple[str, str], set[str]]:
+        """Return the steps recorded with one of ``statuses``, by (deal ID, deadline text).
+
+        Lighter than ``ledger``: a remind reads every step ever skipped, which are hundreds of
+        thousands on a large register after some months.
+        """
+        marks = ", ".join("?" for _ in statuses)
+        steps: dict[tuple[str, str], set[str]] = {}
+        query = f"SELECT deal_id, deadline, step FROM reminders WHERE status IN ({marks})"
+        for deal_id, deadline, step in self.db.execute(query, statuses):
+            steps.setdefault((deal_id, deadline), set()).add(step)
+        return steps
+
+    def open_deadlines(self) -> list[tuple[str, datetime, datetime]]:
+        """Return (deal ID, deadline, cycle start) of every deal with a deadline that is not marked deleted."""
+        rows = self.db.execute(
+            """SELECT d.deal_id, d.deadline, d.cycle_started FROM deals d
+               LEFT JOIN deal_rows r ON r.deal_id = d.deal_id
+               WHERE d.deadline IS NOT NULL AND r.deleted_at IS NULL"""
+        )
+        return [(deal_id, from_text(deadline), from_text(started)) for deal_id, deadline, started in rows]
+
     def sent_in_cycle(self) -> dict[str, int]:
         """Return how many reminders each deal was sent in its current cycle."""
         rows = self.db.execute(
@@ -293,11 +342,11 @@ class State:
             )
 
 
-def _deal_state(row: sqlite3.Row) -> DealState:
+def _deal_state(row: sqlite3.Row, with_rep_values: bool = True) -> DealState:
     return DealState(
         deal_id=row["deal_id"],
         fingerprint=row["fingerprint"],
-        rep_values=json.loads(row["rep_values"]),
+        rep_values=json.loads(row["rep_values"]) if with_rep_values else {},
         first_seen=from_text(row["first_seen"]),
         last_updated=from_text(row["last_updated"]),
         cycle=row["cycle"],

@@ -62,7 +62,9 @@ CALC_CHAIN_TYPE = DOC_REL_NS + "/calcChain"
 HEADER_ROW = 1
 MAX_COLUMN = 16384  # XFD, the last column of a sheet
 CHUNK_BYTES = 4 * 1024 * 1024
-SPOOL_BYTES = 64 * 1024 * 1024  # a patched sheet larger than this is spooled to a temporary file
+# A patched sheet larger than this is spooled to a temporary file. When the spool rolls over,
+# it keeps its content twice for a moment, so a large limit costs twice its size in memory.
+SPOOL_BYTES = 8 * 1024 * 1024
 # zipfile needs ZIP64 records for a member that may grow past 2 GiB; decided from the input size.
 ZIP64_THRESHOLD = 1 << 30
 
@@ -607,8 +609,13 @@ def _drop_calc_chain_cells(data: bytes, sheet_id: str, cells: set[tuple[int, int
 # The sheet
 
 
+_CONTENT_TAG = re.compile(rb"<(?:[\w.-]+:)?(?:v|f|is)\b")
+_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)/?>")
+
+
 def _attributes(text: bytes) -> dict[bytes, bytes]:
-    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTRIBUTE.finditer(text)}
+    # findall gives b"" for the quote style not used, so "or" picks the value that was written.
+    return {name: double_quoted or single_quoted for name, double_quoted, single_quoted in _ATTRIBUTE.findall(text)}
 
 
 def _cell_position(reference: bytes) -> tuple[int, int] | None:
@@ -939,12 +946,12 @@ class _SheetPatcher:
     ) -> bytes | None:
         """Return the new XML of an existing cell, or None to leave it as it is."""
         value = self.edits[row][column]
-        has_content = re.search(rb"<(?:[\w.-]+:)?(?:v|f|is)\b", inner) is not None
+        has_content = _CONTENT_TAG.search(inner) is not None
         if isinstance(value, Formula) and has_content:
             return None  # a calculated column never overwrites what someone typed
         if _is_empty(value) and not has_content:
             return None
-        formula = re.search(rb"<(?:[\w.-]+:)?f\b([^>]*?)/?>", inner)
+        formula = _FORMULA_TAG.search(inner)
         kept_formula = None
         if formula and isinstance(value, CachedFormula) and value.keep_formula:
             kept_formula = _formula_element(inner, formula)
@@ -1148,24 +1155,77 @@ def _row_spans(data: bytes, prefix: bytes, wanted: set[int]) -> dict[int, tuple[
 
 
 def _verify_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, result: PatchResult) -> None:
-    data = archive.read(info)
-    _check_well_formed(data, info.filename)
-    prefix = _prefix_of(data)
+    """Check the written sheet in chunks, so that memory does not grow with the sheet's size.
+
+    Rows are looked up by their ``r`` attribute, in order. When a written row is not found
+    that way (rows written without ``r``), the whole part is read and checked as one.
+    """
     by_row: dict[int, list[int]] = {}
     for row, column in result.written_cells:
         by_row.setdefault(row, []).append(column)
+    pending = sorted(by_row)
+    parser = expat.ParserCreate()
+    prefix: bytes | None = None
+    buffer = b""
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(CHUNK_BYTES)
+            _feed_well_formed(parser, chunk, info.filename, final=not chunk)
+            buffer += chunk
+            if prefix is None:
+                prefix = _prefix_of(buffer)
+            row_end = b"</" + prefix + b"row>"
+            cut = len(buffer) if not chunk else buffer.rfind(row_end) + len(row_end)
+            if cut >= len(row_end) or not chunk:
+                pending = _verify_rows(buffer[:cut], prefix, pending, by_row, result)
+                buffer = buffer[cut:]
+            if not chunk:
+                break
+    if pending:
+        _verify_sheet_whole(archive.read(info), by_row, result)
+
+
+def _verify_rows(region: bytes, prefix: bytes, pending: list[int], by_row: dict[int, list[int]], result: PatchResult) -> list[int]:
+    """Check the written cells of the rows of ``pending`` that ``region`` contains whole; return the rest."""
+    row_start = re.compile(rb"<" + prefix + rb"row\b([^>]*?)(/?)>")
+    row_end = b"</" + prefix + b"row>"
+    position = 0
+    for index, number in enumerate(pending):
+        at = region.find(b'<%srow r="%d"' % (prefix, number), position)
+        match = row_start.match(region, at) if at >= 0 else None
+        if match is None:
+            return pending[index:]
+        end = match.end() if match.group(2) else region.find(row_end, match.end())
+        _verify_row_cells(region, prefix, number, match.end(), end, by_row[number], result)
+        position = end
+    return []
+
+
+def _verify_row_cells(data: bytes, prefix: bytes, row: int, start: int, end: int, columns: list[int], result: PatchResult) -> None:
+    for column in columns:
+        expected = result.written_cells[(row, column)]
+        at = data.find(b'<%sc r="%s%d"' % (prefix, _column_letters(column), row), start, end)
+        if at < 0 or not data.startswith(expected, at):
+            raise WorkbookError(
+                _("Cell {cell} did not read back as written; the file was not replaced.").format(
+                    cell=f"{get_column_letter(column)}{row}"
+                )
+            )
+
+
+def _verify_sheet_whole(data: bytes, by_row: dict[int, list[int]], result: PatchResult) -> None:
+    prefix = _prefix_of(data)
     spans = _row_spans(data, prefix, set(by_row))
     for row, columns in by_row.items():
         content_start, content_end = spans.get(row, (0, 0))
-        for column in columns:
-            expected = result.written_cells[(row, column)]
-            at = data.find(b'<%sc r="%s%d"' % (prefix, _column_letters(column), row), content_start, content_end)
-            if at < 0 or not data.startswith(expected, at):
-                raise WorkbookError(
-                    _("Cell {cell} did not read back as written; the file was not replaced.").format(
-                        cell=f"{get_column_letter(column)}{row}"
-                    )
-                )
+        _verify_row_cells(data, prefix, row, content_start, content_end, columns, result)
+
+
+def _feed_well_formed(parser: expat.XMLParserType, chunk: bytes, part: str, final: bool) -> None:
+    try:
+        parser.Parse(chunk, final)
+    except expat.ExpatError as exc:
+        raise _not_well_formed(part, exc) from None
 
 
 def _check_well_formed(data: bytes, part: str) -> None:
@@ -1173,8 +1233,12 @@ def _check_well_formed(data: bytes, part: str) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
-        raise WorkbookError(
-            _("Part {part} of the written file is not well-formed XML ({error}); the file was not replaced.").format(
-                part=part, error=exc
-            )
-        ) from None
+        raise _not_well_formed(part, exc) from None
+
+
+def _not_well_formed(part: str, error: expat.ExpatError) -> WorkbookError:
+    return WorkbookError(
+        _("Part {part} of the written file is not well-formed XML ({error}); the file was not replaced.").format(
+            part=part, error=error
+        )
+    )

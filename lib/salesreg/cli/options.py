@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,7 +76,39 @@ def resolve_now(text: str | None, config: Config) -> datetime:
 
 def is_interactive() -> bool:
     """Return True when stderr is a terminal (progress bars); False under cron."""
-    return click.get_text_stream("stderr").isatty()
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+# A loop shows its progress bar only once it has run this long, so quick runs print nothing extra.
+PROGRESS_DELAY_SECONDS = 1.0
+
+
+def terminal_progress(items: Sequence[Any], label: str) -> Iterable[Any]:
+    """Return ``items`` with a progress bar on stderr, when stderr is a terminal.
+
+    The bar appears once the loop has run PROGRESS_DELAY_SECONDS. Without a terminal (under
+    cron, or with the output going to a file) the items come back unchanged.
+    """
+    if not is_interactive():
+        return items
+    return _delayed_progressbar(items, label)
+
+
+def _delayed_progressbar(items: Sequence[Any], label: str) -> Iterator[Any]:
+    started = time.monotonic()
+    bar: Any = None
+    try:
+        for done, item in enumerate(items):
+            if bar is None and time.monotonic() - started >= PROGRESS_DELAY_SECONDS:
+                bar = click.progressbar(length=len(items), label=label, file=sys.stderr)
+                bar.__enter__()
+                bar.update(done)
+            yield item
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def report(ctx: click.Context, text: str) -> None:

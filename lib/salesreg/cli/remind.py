@@ -10,7 +10,7 @@ from ..errors import MailError
 from ..mail import DeliveryError, SmtpTransport
 from ..i18n import _, ngettext
 from ..remind import describe
-from .options import dry_run_option, load, now_option, report, resolve_now
+from .options import dry_run_option, load, now_option, report, resolve_now, terminal_progress
 
 
 @click.command("remind")
@@ -39,7 +39,7 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool, check_smtp:
             report(ctx, line)
         return
 
-    run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run)
+    run = run_remind(config, resolve_now(now_text, config), dry_run=dry_run, progress=terminal_progress, reuse_unchanged=True)
     smtp = config.mail.smtp
     # The transport as [mail] transport names it, so it stays English in every locale.
     where = f"outbox {config.mail.outbox}" if config.mail.transport == "outbox" else f"SMTP {smtp.host}:{smtp.port}"

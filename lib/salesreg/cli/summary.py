@@ -8,7 +8,7 @@ from ..errors import ExitCode
 from ..i18n import _, ngettext
 from ..jobs import mail_summary, run_summary
 from ..summary_data import fiscal_year_label
-from .options import load, now_option, report, resolve_now
+from .options import load, now_option, report, resolve_now, terminal_progress
 
 
 @click.command("summary")
@@ -26,7 +26,7 @@ def command(ctx: click.Context, now_text: str | None, print_tables: bool, mail: 
     Name on the Team sheet nor an e-mail address.
     """
     config = load(ctx)
-    run = run_summary(config, resolve_now(now_text, config))
+    run = run_summary(config, resolve_now(now_text, config), progress=terminal_progress)
     count = len(run.data.deals)
     wrote = ngettext("Wrote {path} ({count} deal, {fiscal_year}).", "Wrote {path} ({count} deals, {fiscal_year}).", count)
     report(ctx, wrote.format(path=run.path, count=count, fiscal_year=fiscal_year_label(run.data.fiscal_year)))

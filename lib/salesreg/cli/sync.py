@@ -6,7 +6,7 @@ import click
 
 from ..i18n import _, ngettext
 from ..jobs import run_sync
-from .options import report, dry_run_option, load, now_option, resolve_now
+from .options import report, dry_run_option, load, now_option, resolve_now, terminal_progress
 
 
 @click.command("sync")
@@ -21,9 +21,8 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
     open for editing.
     """
     config = load(ctx)
-    result = run_sync(config, resolve_now(now_text, config), dry_run=dry_run)
+    result = run_sync(config, resolve_now(now_text, config), dry_run=dry_run, reuse_unchanged=True, progress=terminal_progress)
     counts = result.counts
-    scan = result.scan
     if dry_run:
         line = ngettext(
             "Would write {register}: {count} deal, {new} new, {updated} updated properly, {improper} updated "
@@ -61,14 +60,13 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
             problems=counts["rows_with_problems"],
         ),
     )
-    for notice in scan.notices:
+    for notice in result.notices:
         report(ctx, _("Note: {notice}").format(notice=notice))
     if dry_run:
         for row, values in sorted(result.changes.items()):
             fields = ", ".join(config.register.headers[name] for name in values)
             report(ctx, "  " + _("row {row}: {columns}").format(row=row, columns=fields))
-    for scanned in scan.deals:
-        for problem in scanned.deal.problems:
-            report(ctx, f"  {problem.report_text()}")
+    for line in result.problem_lines:
+        report(ctx, f"  {line}")
     if result.backup:
         report(ctx, _("Previous version kept as {name}.").format(name=result.backup.name))

@@ -206,7 +206,11 @@ def _offices(data: SummaryData, deals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _monthly_frame(data: SummaryData) -> pd.DataFrame:
-    """Return one row per open or won deal and month of the fiscal year, with its amount."""
+    """Return one row per open or won deal and month of the fiscal year with an amount.
+
+    Months without an amount are left out: they add nothing to the sums, and on a large
+    register they are most of the rows.
+    """
     records = [
         {
             "outcome": deal.outcome,
@@ -217,7 +221,7 @@ def _monthly_frame(data: SummaryData) -> pd.DataFrame:
         for deal in data.deals
         if deal.outcome in (OPEN, WON)
         for month, amount in deal.monthly.items()
-        if data.fiscal_year.contains(month)
+        if amount and data.fiscal_year.contains(month)
     ]
     return pd.DataFrame.from_records(records, columns=["outcome", "rank", "month", "amount"])
 
