@@ -128,12 +128,16 @@ def plan_reminders(config: Config, scan: Scan, state: State) -> list[DueReminder
     """Return the reminder due for each deal as of ``scan.now``; changes nothing."""
     sender = parse_address(config.mail.sender)
     settled_steps = state.settled_steps(SETTLED)
+    ladders: dict[datetime, list[ReminderStep]] = {}  # many deals share a deadline; steps are frozen
     plan: list[DueReminder] = []
     for scanned in scan.deals:
         deal_state = scanned.state
         if deal_state is None or deal_state.deadline is None or scanned.deal.is_settled:
             continue
-        steps = reminder_steps(deal_state.deadline, config.reminders, config.timezone, until=scan.now)
+        steps = ladders.get(deal_state.deadline)
+        if steps is None:
+            steps = reminder_steps(deal_state.deadline, config.reminders, config.timezone, until=scan.now)
+            ladders[deal_state.deadline] = steps
         if not steps:
             continue
         settled = settled_steps.get((scanned.deal_id or "", to_text(deal_state.deadline)), set())
