@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from salesreg.config import build_config
-from salesreg.deadline import compute_deadline, previous_business_day, reminder_steps
+from salesreg.deadline import compute_deadline, latest_reminder_step, previous_business_day, reminder_steps
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -143,3 +146,28 @@ def test_no_repeats_when_disabled() -> None:
     settings = config(reminders={"repeat_every": ""})
     steps = reminder_steps(tokyo("2026-06-30T18:00"), settings.reminders, TOKYO, until=tokyo("2026-08-30T18:00"))
     assert [step.key for step in steps] == ["before-1d", "before-1h", "after-2d"]
+
+
+LADDERS = [
+    {},  # the default: 1d and 1h before, 2d after, every 24h
+    {"before": ["2d"], "after": ["1h", "3d"], "repeat_every": "6h"},
+    {"before": [], "after": [], "repeat_every": "90m"},
+    {"before": ["1d"], "after": ["1d"], "repeat_every": "1d"},  # day repeats keep the clock time
+    {"before": ["1d"], "after": ["2d"], "repeat_every": ""},
+]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    ladder=st.sampled_from(LADDERS),
+    zone=st.sampled_from([TOKYO, NEW_YORK]),
+    deadline_minutes=st.integers(min_value=0, max_value=400 * 24 * 60),
+    later_minutes=st.integers(min_value=-5 * 24 * 60, max_value=200 * 24 * 60),
+)
+def test_latest_step_is_last_of_ladder(ladder, zone, deadline_minutes, later_minutes) -> None:
+    reminders = config(reminders=ladder).reminders
+    deadline = (datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(minutes=deadline_minutes)).astimezone(zone)
+    until = deadline + timedelta(minutes=later_minutes)
+    steps = reminder_steps(deadline, reminders, zone, until=until)
+    latest = latest_reminder_step(deadline, reminders, zone, until=until)
+    assert latest == (steps[-1] if steps else None)

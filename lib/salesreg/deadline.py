@@ -105,3 +105,25 @@ def reminder_steps(deadline: datetime, ladder: RemindersConfig, zone: ZoneInfo, 
     due_steps = [step for step in steps if step.due <= until]
     due_steps.sort(key=lambda step: (step.due, step.overdue_number))
     return due_steps
+
+
+def latest_reminder_step(deadline: datetime, ladder: RemindersConfig, zone: ZoneInfo, until: datetime) -> ReminderStep | None:
+    """Return the last step of ``reminder_steps(deadline, ladder, zone, until)``, or None.
+
+    When the repeats are elapsed time ("h" or "m") and one is due, the last one is counted
+    directly instead of listing every repeat, because a deadline months overdue has hundreds.
+    Day repeats keep the local clock time across daylight saving changes, so they are listed.
+    """
+    every = ladder.repeat_every
+    if every is not None and every.unit != "d":
+        after = [shift(deadline, offset, +1, zone) for offset in ladder.after]
+        start = max(after, default=deadline)
+        interval = timedelta(hours=every.amount) if every.unit == "h" else timedelta(minutes=every.amount)
+        # In UTC, because Python subtracts two times of the same zone by their wall clocks.
+        start_utc = start.astimezone(timezone.utc)
+        count = (until.astimezone(timezone.utc) - start_utc) // interval
+        if count >= 1:
+            due = (start_utc + count * interval).astimezone(zone)
+            return ReminderStep(f"repeat-{count}", "repeat", due, len(after) + count)
+    steps = reminder_steps(deadline, ladder, zone, until)
+    return steps[-1] if steps else None

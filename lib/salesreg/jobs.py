@@ -37,7 +37,7 @@ from .register import (
     with_backup_hint,
     write_register,
 )
-from .deadline import ReminderStep, reminder_steps
+from .deadline import ReminderStep, latest_reminder_step
 from .remind import SETTLED, DueReminder, RemindResult, plan_reminders, send_reminders
 from .mail import DeliveryError, Transport, make_transport, parse_address
 from .scan import Scan, commit_scan, scan_register
@@ -351,14 +351,13 @@ def _due_in_unchanged(config: Config, state: State, now: datetime) -> _DueInUnch
         return None
     settled_steps = state.settled_steps(SETTLED)
     due: set[str] = set()
-    ladders: dict[datetime, list[ReminderStep]] = {}  # many deals share a deadline
+    latest_steps: dict[datetime, ReminderStep | None] = {}  # many deals share a deadline
     for deal_id, deadline, cycle_started in state.open_deadlines():
-        steps = ladders.get(deadline)
-        if steps is None:
-            steps = ladders[deadline] = reminder_steps(deadline, config.reminders, config.timezone, until=now)
-        if not steps:
+        if deadline not in latest_steps:
+            latest_steps[deadline] = latest_reminder_step(deadline, config.reminders, config.timezone, until=now)
+        latest = latest_steps[deadline]
+        if latest is None:
             continue
-        latest = steps[-1]
         if latest.key in settled_steps.get((deal_id, to_text(deadline)), set()):
             continue
         if latest.kind == "before" and latest.due < cycle_started:
