@@ -34,9 +34,8 @@ template: $(STAMP)
 catalogue: $(STAMP)
 	$(BIN)/python scripts/update_catalogue.py
 
-# Benchmarks on registers of 1,000, 10,000 and 50,000 deals; writes docs/benchmarks.md (about 30 minutes).
+# Benchmarks on registers of 1,000, 10,000 and 50,000 deals; writes docs/benchmarks.md (about 10 minutes).
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python scripts/bench.py --sizes 1000,10000,50000 --runs 3 --out docs/benchmarks.md
 
 clean:
