@@ -130,6 +130,28 @@ def test_second_sync_keeps_file(tmp_path: Path) -> None:
 # a value typed over a formula
 
 
+def test_amount_typed_as_text_gets_notice(tmp_path: Path) -> None:
+    deals = [valid_deal(monthly_price="10万", service_start="2026/10/01", expected_close=date(2026, 12, 25))]
+    config = setup_folder(tmp_path, deals)
+
+    result = sync(config)
+
+    # salesreg reads both texts, so the deal is valid and its cached result is the engine's amount.
+    assert result.scan.deals[0].deal.problems == []
+    assert cached_values(config.register.path)[(2, "fy_sales")] == 600_000
+    lines = problems_of(config.register.path, 2).split("\n")
+    assert lines == [
+        'Monthly price: "10万" is typed as text, which the sheet\'s formulas count as 0 or as no end; '
+        "type it as a number or a date, so that the spreadsheet shows the sales that salesreg computes.",
+        'Service start: "2026/10/01" is typed as text, which the sheet\'s formulas count as 0 or as no end; '
+        "type it as a number or a date, so that the spreadsheet shows the sales that salesreg computes.",
+    ]
+
+    save_rep_edit(config.register.path, 2, monthly_price=100_000, service_start=datetime(2026, 10, 1))
+    sync(config, "2026-12-04T11:00")
+    assert problems_of(config.register.path, 2) == ""
+
+
 def test_typed_number_restored_with_notice(tmp_path: Path) -> None:
     config = setup_folder(tmp_path, DEALS)
     path = config.register.path

@@ -33,6 +33,8 @@ from .money import CURRENCY_UNITS, to_cell
 
 # The columns that contain formulas. Every other computed column contains a value that sync writes.
 FORMULA_FIELDS: tuple[str, ...] = ("fy_sales", "weighted_sales")
+# The rep columns that the fiscal-period sales formula reads as numbers and dates.
+FORMULA_INPUTS: tuple[str, ...] = ("monthly_price", "service_start", "contract_months", "one_time_fee")
 
 SETTINGS_SHEET = N_("Settings")  # translated when the template names the sheet
 

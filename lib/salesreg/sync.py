@@ -15,6 +15,7 @@ from typing import Any
 from .config import Config
 from .formulas import (
     FORMULA_FIELDS,
+    FORMULA_INPUTS,
     FY_START,
     MONEY_DIGITS,
     SETTINGS,
@@ -28,9 +29,9 @@ from .formulas import (
     settings_cell,
     settings_values,
 )
-from .i18n import get_locale
+from .i18n import _, get_locale
 from .money import to_cell
-from .parse import EXCEL_CELL_LIMIT, canonical
+from .parse import EXCEL_CELL_LIMIT, canonical, show
 from .register import FormulaCells, RegisterSnapshot
 from .scan import Scan, ScannedDeal
 from .xlsx_patch import CachedFormula, excel_serial
@@ -137,7 +138,29 @@ def _plan_formulas(
     if not notices and scanned.status == "unchanged":
         # Keep the notices of an earlier sync until the rep edits the row again.
         notices = [line for line in str(before.get("problems") or "").split("\n") if _is_overwritten_notice(line, snapshot, config)]
-    return changes, notices
+    return changes, notices + _text_input_notices(config, snapshot, scanned, before)
+
+
+def _text_input_notices(config: Config, snapshot: RegisterSnapshot, scanned: ScannedDeal, before: dict[str, Any]) -> list[str]:
+    """Return a Problems notice for each formula input that the rep typed as text and salesreg could read.
+
+    salesreg reads "2万" or "2026/10/01" typed as text, but a spreadsheet formula counts text as 0
+    (or as no end), so the live sales would differ from salesreg's once the file is recalculated.
+    The notice does not make the row invalid; it stays while the cell holds text.
+    """
+    failed = {problem.header for problem in scanned.deal.problems}
+    notices = []
+    for name in FORMULA_INPUTS:
+        value = before.get(name)
+        header = snapshot.headers.get(name) or config.register.headers[name]
+        if isinstance(value, str) and value.strip() and header not in failed:
+            notices.append(
+                _(
+                    "{header}: {value} is typed as text, which the sheet's formulas count as 0 or as no end; "
+                    "type it as a number or a date, so that the spreadsheet shows the sales that salesreg computes."
+                ).format(header=header, value=show(value))
+            )
+    return notices
 
 
 def _is_overwritten_notice(line: str, snapshot: RegisterSnapshot, config: Config) -> bool:
