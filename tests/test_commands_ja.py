@@ -51,8 +51,8 @@ def test_sync_dry_run_rows_ja(folder: Path, run_cli) -> None:
     write_config(folder, JA)
     result = run_cli("sync", "--dry-run", "--now", "2026-06-20T09:00")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("register.xlsx に書き込みます: 案件 3 件、")
-    assert "\n  2 行目: Update deadline, " in result.output
+    assert result.output.startswith("register.xlsx に書き込む内容 (--dry-run のため書き込みません): 案件 3 件、")
+    assert "\n  2行目: Update deadline、" in result.output
 
 
 def test_remind_dry_run_ja(folder: Path, run_cli) -> None:
@@ -61,12 +61,12 @@ def test_remind_dry_run_ja(folder: Path, run_cli) -> None:
     result = run_cli("remind", "--dry-run", "--now", "2026-06-30T17:05")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == f"outbox {folder / 'outbox'} 経由でリマインダーを 2 件送信します:"
-    assert "  D-000001 (2 行目、'Fleet tracking'): before-1h を Aiko Tanaka <aiko@example.com> に送信。before-1d はスキップ" in lines
+    assert lines[0] == f"送信対象のリマインダーは 2 件です (outbox {folder / 'outbox'} 経由。--dry-run のため送信しません):"
+    assert "  D-000001 (2行目、'Fleet tracking'): before-1h を Aiko Tanaka <aiko@example.com> に送信。before-1d はスキップ" in lines
     routed = [line for line in lines if line.startswith("  D-000002 ")]
     assert routed == [
-        "  D-000002 (3 行目、'Fleet tracking'): before-1h を Kenji Mori <kenji@example.com> に送信"
-        " (担当者 Old Rep がチームシートで在籍中になっていないため)。before-1d はスキップ"
+        "  D-000002 (3行目、'Fleet tracking'): before-1h を Kenji Mori <kenji@example.com> に送信"
+        " (担当者 Old Rep のチームシートの在籍が「いいえ」になっているため)。before-1d はスキップ"
     ]
 
 
@@ -155,7 +155,7 @@ def test_status_ja(folder: Path, run_cli) -> None:
     assert lines[0] == "案件 D-000001"
     assert lines[1] == "  最終更新       2026年6月20日(土) 09:00"
     assert "  更新期限       2026年6月30日(火) 18:00 (Asia/Tokyo)" in lines
-    assert "  before-1d    2026年6月29日(月) 18:00  送信予定" in lines
+    assert "  before-1d    2026年6月29日(月) 18:00  送信待ち" in lines
 
 
 def test_restore_unknown_deal_ja(folder: Path, run_cli) -> None:
@@ -173,4 +173,14 @@ def test_validate_report_ja(folder: Path, run_cli) -> None:
     write_config(folder, JA)
     result = run_cli("validate", "--now", "2026-06-20T09:00")
     assert result.exit_code == 1
-    assert result.output.splitlines()[0] == "register.xlsx の Deals シート: 3 行を確認し、2 行に要修正事項があります。"
+    assert result.output.splitlines()[0] == "register.xlsx の「Deals」シート: 3 行を確認し、2 行に要修正事項があります。"
+
+
+def test_status_skip_detail_ja() -> None:
+    from salesreg.cli.status import _shown_detail
+    from salesreg.i18n import using
+
+    with using("ja"):
+        assert _shown_detail("superseded by before-1h") == "後の段階 before-1h を送ったため"
+        assert _shown_detail("550 mailbox unavailable") == "550 mailbox unavailable"
+    assert _shown_detail("superseded by before-1h") == "superseded by before-1h"

@@ -188,7 +188,7 @@ def test_recipient_problem_in_japanese() -> None:
     with using("ja"):
         found = summary_recipients(team)
     assert found.problems == (
-        "'Rep' の上長 'Nobody'（チームシート 2 行目）は、チームシートの名前でもメールアドレスでもないため、"
+        "'Rep' の上長 'Nobody'（チームシートの2行目）は、チームシートの名前でもメールアドレスでもないため、"
         "この上長にはサマリーを送信しません。",
     )
 

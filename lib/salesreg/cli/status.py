@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from ..i18n import N_, _, format_datetime
@@ -47,10 +49,21 @@ def command(ctx: click.Context, deal_id: str, now_text: str | None) -> None:
         report(ctx, "  " + deadline.format(time=format_datetime(status.deadline), zone=config.timezone.key))
         report(ctx, _("Reminder steps:"))
         for step in status.steps:
-            detail = f"  {step.detail}" if step.detail else ""
+            detail = f"  {_shown_detail(step.detail)}" if step.detail else ""
             shown = _(STEP_STATES[step.status]) if step.status in STEP_STATES else step.status
             report(ctx, f"  {step.key:<12} {format_datetime(step.due)}  {shown}{detail}")
     report(ctx, _("Recent changes:") if status.history else _("No recorded changes."))
     for changed_at, name, old, new in status.history:
         header = config.register.headers.get(name, name)
         report(ctx, f"  {format_datetime(changed_at)}  {header}: {old!r} -> {new!r}")
+
+
+def _shown_detail(detail: str) -> str:
+    """Return a ledger detail for people: the state keeps it in English, as remind recorded it.
+
+    Only the detail of a skipped step is salesreg's own text; the others quote the SMTP server.
+    """
+    superseded = re.fullmatch(r"superseded by (\S+)", detail)
+    if superseded:
+        return _("superseded by {step}").format(step=superseded.group(1))
+    return detail

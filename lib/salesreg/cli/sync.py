@@ -6,6 +6,7 @@ import click
 
 from ..i18n import _, ngettext
 from ..jobs import run_sync
+from ..parse import show_list
 from .options import report, dry_run_option, load, now_option, resolve_now, terminal_progress
 
 
@@ -64,7 +65,7 @@ def command(ctx: click.Context, now_text: str | None, dry_run: bool) -> None:
         report(ctx, _("Note: {notice}").format(notice=notice))
     if dry_run:
         for row, values in sorted(result.changes.items()):
-            fields = ", ".join(config.register.headers[name] for name in values)
+            fields = show_list(config.register.headers[name] for name in values)
             report(ctx, "  " + _("row {row}: {columns}").format(row=row, columns=fields))
     for line in result.problem_lines:
         report(ctx, f"  {line}")
