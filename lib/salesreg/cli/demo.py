@@ -23,7 +23,7 @@ def command(folder: Path, now_text: str | None, locale: str) -> None:
     The folder gets a config, a register of 60 realistic deals, the state database, an
     outbox of reminder e-mails and the summary workbook. Dates are relative to --now.
     """
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
     set_locale(locale)  # the demo speaks the language it is built in
@@ -60,4 +60,6 @@ def command(folder: Path, now_text: str | None, locale: str) -> None:
     if emails:
         click.echo(f"  less {emails[-1]}")
     click.echo(_("Try: {program} --config {config} status D-000019").format(program=program, config=folder / "config.toml"))
-    click.echo(f"     {program} --config {folder / 'config.toml'} remind --dry-run")
+    # The demo's own remind ran at --now, so the next e-mails fall due the evening after.
+    evening = (now + timedelta(days=1)).replace(hour=18, minute=30, second=0, microsecond=0)
+    click.echo(f"     {program} --config {folder / 'config.toml'} remind --dry-run --now {evening.isoformat(timespec='minutes')}")
