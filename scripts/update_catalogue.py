@@ -3,9 +3,9 @@
 Run it after adding or changing a message in the code (``make catalogue``):
 
 - writes ``lib/salesreg/locale/salesreg.pot``, every message with where it is used;
-- for each translated locale (``ja``), adds new messages with an empty translation to the part
-  of the catalogue that its first source file belongs to, moves a message to another part when
-  its code moved, and drops messages that the code no longer has. Translations are kept.
+- for each translated locale (``ja``), adds each new message with an empty translation to the
+  part of the catalogue of its first source file. A message whose code moved moves to that
+  part, and a message that the code no longer has is dropped. Translations are kept.
 
 Then fill every empty ``msgstr`` in ``lib/salesreg/locale/ja/LC_MESSAGES/*.po``;
 ``tests/test_catalogue.py`` fails while one is empty or missing.
@@ -34,7 +34,7 @@ PACKAGE = ROOT / "lib" / "salesreg"
 LOCALE_DIR = PACKAGE / "locale"
 TRANSLATED = ("ja",)
 
-# Which part of a locale's catalogue holds the messages of which source files; the first match wins.
+# The part of a locale's catalogue that contains the messages of each source file; the first match wins.
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("summary", ("summary/", "summary_data.py")),
     ("template", ("template.py", "fields.py", "formulas.py")),

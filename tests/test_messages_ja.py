@@ -1,8 +1,8 @@
 """Row problems and workbook errors in the team's language: `[mail] locale` through the CLI.
 
 The same register with four bad rows is validated and synced in Japanese and in English. The
-report lines and the Problems cells must read exactly as below; the English ones are the texts
-that existed before Japanese was added and must not change.
+report lines and the Problems cells must read exactly as below. The English ones are the texts
+from before Japanese was added, so they must not change.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def test_sync_writes_problems_cells_in_the_locale(folder, run_cli, locale: str, 
         assert line in lines, result.output
 
 
-def test_a_problem_cell_joins_header_and_message_with_a_colon_in_japanese() -> None:
+def test_problem_cell_japanese_uses_colon() -> None:
     with using("ja"):
         empty = Problem(7, "受注予定日", None, "空欄です。受注予定日を入力してください (YYYY-MM-DD)。")
         assert empty.cell_text() == "受注予定日: 空欄です。受注予定日を入力してください (YYYY-MM-DD)。"

@@ -70,7 +70,7 @@ def in_config_locale(function: Callable[..., T]) -> Callable[..., T]:
 
 
 def locale_from_environment() -> str:
-    """Return "ja" when LC_ALL, LC_MESSAGES or LANG asks for Japanese, else "en".
+    """Return "ja" when LC_ALL, LC_MESSAGES or LANG names Japanese, else "en".
 
     Only messages printed before the configuration is read (a missing or broken config file)
     follow the environment; everything after that follows ``[mail] locale``.

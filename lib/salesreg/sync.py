@@ -146,7 +146,7 @@ def _text_input_notices(config: Config, snapshot: RegisterSnapshot, scanned: Sca
 
     salesreg reads "2万" or "2026/10/01" typed as text, but a spreadsheet formula counts text as 0
     (or as no end), so the live sales would differ from salesreg's once the file is recalculated.
-    The notice does not make the row invalid; it stays while the cell holds text.
+    The notice does not make the row invalid. It stays while the cell contains text.
     """
     failed = {problem.header for problem in scanned.deal.problems}
     notices = []

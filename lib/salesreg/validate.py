@@ -30,8 +30,8 @@ from .parse import (
     show_list,
 )
 
-# The outcome reason a closed deal lacks, by outcome; one sentence each, so that a translation
-# can name the reason by its own word (受注理由, 失注理由).
+# The message for a closed deal without an outcome reason, by outcome. Each is one sentence,
+# so that a translation can name the reason by its own word (受注理由, 失注理由).
 _REASON_MISSING = {
     "Won": N_("is empty, but the deal is Won; write why it was won."),
     "Lost": N_("is empty, but the deal is Lost; write why it was lost."),
