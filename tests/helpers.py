@@ -10,6 +10,7 @@ import openpyxl
 
 from salesreg.config import Config, load_config
 from salesreg.fields import COLUMNS
+from salesreg.formulas import text_input_message
 from salesreg.template import build_template
 
 TEAM = (
@@ -455,3 +456,13 @@ class CaseRun:
     def problems(self, row: int) -> str | None:
         """Return the Problems cell of ``row`` as sync saved it."""
         return self.rows[row]["Problems"]
+
+
+def notice_for(header: str, raw: object) -> str | None:
+    """Return the Problems notice of a price, date or count typed as text, which salesreg still reads.
+
+    A case written as raw sheet XML ("<v>...</v>|style") is a number cell and gets none.
+    """
+    if not isinstance(raw, str) or raw.startswith("<v>"):
+        return None
+    return text_input_message(header, raw)

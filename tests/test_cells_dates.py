@@ -15,7 +15,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from helpers import POSITIONS, CaseRun, make_register, put_cell_xml, valid_deal, write_config
+from helpers import POSITIONS, CaseRun, make_register, notice_for, put_cell_xml, valid_deal, write_config
 
 START = get_column_letter(POSITIONS["service_start"])
 DATE_STYLE = 3  # the template's yyyy-mm-dd cell style, as make_register saves it
@@ -118,11 +118,12 @@ def test_sync_changes_only_its_columns(run: CaseRun) -> None:
     assert run.changes == []
 
 
-@pytest.mark.parametrize(("case_id", "expected"), [pytest.param(c, e, id=c) for c, _, e in TYPED])
-def test_date_read(run: CaseRun, case_id: str, expected: date) -> None:
+@pytest.mark.parametrize(("case_id", "raw", "expected"), [pytest.param(c, r, e, id=c) for c, r, e in TYPED])
+def test_date_read(run: CaseRun, case_id: str, raw: object, expected: date) -> None:
     row = ROW[case_id]
     assert run.deals[row].billing.service_start == expected
-    assert run.problems(row) is None
+    # A date typed as text is read, and the notice asks for a date cell for the live formula.
+    assert run.problems(row) == notice_for("Service start", raw)
     assert run.rows[row]["Fiscal-period sales"] == 100_000 * months_billed(expected)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl.utils import get_column_letter
 
-from helpers import POSITIONS, CaseRun, make_register, put_cell_xml, valid_deal, write_config
+from helpers import POSITIONS, CaseRun, make_register, notice_for, put_cell_xml, valid_deal, write_config
 
 PRICE = get_column_letter(POSITIONS["monthly_price"])
 MONEY_STYLE = 4  # the template's money cell style, as make_register saves it
@@ -141,12 +141,12 @@ def test_sync_exit_status_and_untouched_cells(request: pytest.FixtureRequest, cu
     assert run.changes == []
 
 
-@pytest.mark.parametrize(("case_id", "expected"), [pytest.param(c, e, id=c) for c, _, e in TYPED_JPY])
-def test_jpy_amount_read(jpy: tuple[CaseRun, dict[str, int]], case_id: str, expected: Decimal) -> None:
+@pytest.mark.parametrize(("case_id", "raw", "expected"), [pytest.param(c, r, e, id=c) for c, r, e in TYPED_JPY])
+def test_jpy_amount_read(jpy: tuple[CaseRun, dict[str, int]], case_id: str, raw: object, expected: Decimal) -> None:
     run, rows = jpy
     row = rows[case_id]
     assert run.deals[row].billing.monthly_price == expected
-    assert run.problems(row) is None
+    assert run.problems(row) == notice_for("Monthly price", raw)
     assert run.rows[row]["Fiscal-period sales"] == expected * 6
 
 
@@ -160,12 +160,12 @@ def test_jpy_amount_problem(jpy: tuple[CaseRun, dict[str, int]], case_id: str, e
     assert run.rows[row]["Fiscal-period sales"] == 0
 
 
-@pytest.mark.parametrize(("case_id", "expected"), [pytest.param(c, e, id=c) for c, _, e in TYPED_USD])
-def test_usd_amount_read(usd: tuple[CaseRun, dict[str, int]], case_id: str, expected: Decimal) -> None:
+@pytest.mark.parametrize(("case_id", "raw", "expected"), [pytest.param(c, r, e, id=c) for c, r, e in TYPED_USD])
+def test_usd_amount_read(usd: tuple[CaseRun, dict[str, int]], case_id: str, raw: object, expected: Decimal) -> None:
     run, rows = usd
     row = rows[case_id]
     assert run.deals[row].billing.monthly_price == expected
-    assert run.problems(row) is None
+    assert run.problems(row) == notice_for("Monthly price", raw)
     assert Decimal(str(run.rows[row]["Fiscal-period sales"])) == expected * 6
 
 
@@ -194,4 +194,4 @@ def test_contract_months_read(tmp_path: Path, raw: object, expected: int) -> Non
     assert run.result.exit_code == 0, run.result.output
     assert run.deals[2].billing.contract_months == expected
     assert run.rows[2]["Fiscal-period sales"] == 300_000  # October to December
-    assert run.problems(2) is None
+    assert run.problems(2) == notice_for("Contract months", raw)

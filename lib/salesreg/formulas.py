@@ -30,6 +30,7 @@ from .fields import COLUMNS, COLUMN_BY_FIELD, OUTCOME_WORDS
 from .fiscal import FiscalYear, fiscal_year_of
 from .i18n import DEFAULT, LOCALES, N_, _, using
 from .money import CURRENCY_UNITS, to_cell
+from .parse import show
 
 # The columns that contain formulas. Every other computed column contains a value that sync writes.
 FORMULA_FIELDS: tuple[str, ...] = ("fy_sales", "weighted_sales")
@@ -184,6 +185,14 @@ def overwritten_message(header: str, value: object) -> str:
         '"{header}" held the typed value {value} in place of its formula; sync restored the formula. '
         "Change the price, dates or rank columns instead, and the formula recomputes."
     ).format(header=header, value=repr(value))
+
+
+def text_input_message(header: str, value: str) -> str:
+    """Return the Problems line for a formula input that a rep typed as text, in the current locale."""
+    return _(
+        "{header}: {value} is typed as text, which the sheet's formulas count as 0 or as no end; "
+        "type it as a number or a date, so that the spreadsheet shows the sales that salesreg computes."
+    ).format(header=header, value=show(value))
 
 
 def is_overwritten_message(line: str, header: str) -> bool:

@@ -27,11 +27,12 @@ from .formulas import (
     is_overwritten_message,
     overwritten_message,
     settings_cell,
+    text_input_message,
     settings_values,
 )
-from .i18n import _, get_locale
+from .i18n import get_locale
 from .money import to_cell
-from .parse import EXCEL_CELL_LIMIT, canonical, show
+from .parse import EXCEL_CELL_LIMIT, canonical
 from .register import FormulaCells, RegisterSnapshot
 from .scan import Scan, ScannedDeal
 from .xlsx_patch import CachedFormula, excel_serial
@@ -154,12 +155,7 @@ def _text_input_notices(config: Config, snapshot: RegisterSnapshot, scanned: Sca
         value = before.get(name)
         header = snapshot.headers.get(name) or config.register.headers[name]
         if isinstance(value, str) and value.strip() and header not in failed:
-            notices.append(
-                _(
-                    "{header}: {value} is typed as text, which the sheet's formulas count as 0 or as no end; "
-                    "type it as a number or a date, so that the spreadsheet shows the sales that salesreg computes."
-                ).format(header=header, value=show(value))
-            )
+            notices.append(text_input_message(header, value))
     return notices
 
 
