@@ -40,6 +40,7 @@ from salesreg.errors import SalesregError
 from salesreg.fiscal import FiscalYear, Month, fiscal_year_of
 from salesreg.summary import format_summary, summary_tables, write_summary
 from salesreg.summary_data import HistoryEntry, SummaryData, SummaryDeal
+from salesreg.i18n import _, using
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=TOKYO)
@@ -452,6 +453,14 @@ def test_overdue_days(tables: dict[str, pd.DataFrame]) -> None:
 def test_overdue_problems_joined(tables: dict[str, pd.DataFrame]) -> None:
     problems = tables["overdue_deals"].loc[0, "Problems"]
     assert problems == '"Expected close": 2026-05-28 is in the past; "Challenges" is empty'
+
+
+def test_overdue_problems_joined_japanese() -> None:
+    # Japanese problems end in 。, so a space separates them instead of "; ".
+    with using("ja"):
+        overdue = summary_tables(build_data())["overdue_deals"]
+        problems = overdue.loc[0, _("Problems")]
+    assert problems == '"Expected close": 2026-05-28 is in the past "Challenges" is empty'
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,8 @@ def deals_frame(data: SummaryData) -> pd.DataFrame:
             "last_updated": deal.last_updated,
             "reminders_sent": deal.reminders_sent,
             "overdue": deal.overdue,
-            "problems": "; ".join(deal.problems),
+            # Translators: the separator between a deal's problems in one summary cell; Japanese ones end in 。.
+            "problems": _("; ").join(deal.problems),
             "missing_info": deal.missing_info,
         }
         for deal in data.deals
