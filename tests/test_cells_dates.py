@@ -122,7 +122,7 @@ def test_sync_changes_only_its_columns(run: CaseRun) -> None:
 def test_date_read(run: CaseRun, case_id: str, raw: object, expected: date) -> None:
     row = ROW[case_id]
     assert run.deals[row].billing.service_start == expected
-    # A date typed as text is read, and the notice asks for a date cell for the live formula.
+    # A date typed as text is read, and a notice requests a date cell for the live formula.
     assert run.problems(row) == notice_for("Service start", raw)
     assert run.rows[row]["Fiscal-period sales"] == 100_000 * months_billed(expected)
 

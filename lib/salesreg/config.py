@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
-from .i18n import LOCALES, N_, _
+from .i18n import LOCALES, N_, _, get_locale, using
 from .fields import COLUMN_BY_FIELD, INFORMATION_FIELDS
 from .money import CURRENCY_UNITS
 from .parse import fold
@@ -197,7 +197,11 @@ def load_config(path: Path) -> Config:
         raise ConfigError(_("{path}: not valid TOML ({error}); fix the line it names.").format(path=path, error=exc)) from None
     except OSError as exc:
         raise ConfigError(_("{path}: cannot be read ({reason}).").format(path=path, reason=exc.strerror)) from None
-    return build_config(data, base=path.resolve().parent, source=path)
+    # Errors in a config that names its locale read in that locale; the rest follow the caller's.
+    mail = data.get("mail")
+    locale = mail.get("locale") if isinstance(mail, dict) else None
+    with using(locale if locale in LOCALES else get_locale()):
+        return build_config(data, base=path.resolve().parent, source=path)
 
 
 def build_config(data: dict[str, Any], base: Path, source: Path | None = None) -> Config:

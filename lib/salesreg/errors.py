@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from .i18n import get_locale
+
 
 class ExitCode(IntEnum):
     """Exit statuses of every ``salesreg`` command."""
@@ -15,9 +17,16 @@ class ExitCode(IntEnum):
 
 
 class SalesregError(Exception):
-    """Base of every error that the command line reports as ``Error: ...``."""
+    """Base of every error that the command line reports as ``Error: ...``.
+
+    ``locale`` is the language the message was written in, so that the ``Error:`` prefix matches it.
+    """
 
     exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.locale = get_locale()
 
 
 class ConfigError(SalesregError):

@@ -38,7 +38,7 @@ from .register import (
     write_register,
 )
 from .deadline import ReminderStep, latest_reminder_step
-from .remind import SETTLED, DueReminder, RemindResult, plan_reminders, send_reminders
+from .remind import SETTLED, DueReminder, RemindResult, needs_sending, plan_reminders, send_reminders
 from .mail import DeliveryError, Transport, make_transport, parse_address
 from .scan import Scan, commit_scan, scan_register
 from .state import State, to_text
@@ -276,12 +276,9 @@ def _sync_inputs(config: Config, state: State, now: datetime, register: str) -> 
     a history entry or a deal number, which change_marks counts.
     """
     inputs = {
-        "version": __version__,
-        "register": register,
-        "config": _config_digest(config),
+        "remind": _remind_inputs(config, state, register),  # the version, register, config and deal states
         "today": now.astimezone(config.timezone).date().isoformat(),
-        "state": state.change_marks(),
-        "sent": hashlib.sha256(json.dumps(sorted(state.sent_in_cycle().items())).encode()).hexdigest(),
+        "sent": sorted(state.sent_in_cycle().items()),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -358,11 +355,9 @@ def _due_in_unchanged(config: Config, state: State, now: datetime) -> _DueInUnch
         latest = latest_steps[deadline]
         if latest is None:
             continue
-        if latest.key in settled_steps.get((deal_id, to_text(deadline)), set()):
-            continue
-        if latest.kind == "before" and latest.due < cycle_started:
-            continue
-        due.add(deal_id)
+        settled = settled_steps.get((deal_id, to_text(deadline)), set())
+        if needs_sending(latest, settled, cycle_started):
+            due.add(deal_id)
     return _DueInUnchanged(register, int(stored["rows"]), due)
 
 

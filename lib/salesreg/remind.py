@@ -124,6 +124,17 @@ def digest_message_id(items: Sequence[DueReminder], sender: Address) -> str:
     return f"<digest.{hashlib.sha256(key.encode()).hexdigest()[:20]}@{sender.domain or 'salesreg.invalid'}>"
 
 
+def needs_sending(latest: ReminderStep, settled: set[str], cycle_started: datetime) -> bool:
+    """Return whether a deal's latest due step still needs an e-mail.
+
+    It does not when the ledger settled it, or when it is a "before" step that fell due before
+    the deal's cycle started, which would be noise right after an update.
+    """
+    if latest.key in settled:
+        return False
+    return not (latest.kind == "before" and latest.due < cycle_started)
+
+
 def plan_reminders(config: Config, scan: Scan, state: State) -> list[DueReminder]:
     """Return the reminder due for each deal as of ``scan.now``; changes nothing."""
     sender = parse_address(config.mail.sender)
@@ -142,10 +153,7 @@ def plan_reminders(config: Config, scan: Scan, state: State) -> list[DueReminder
             continue
         settled = settled_steps.get((scanned.deal_id or "", to_text(deal_state.deadline)), set())
         latest = steps[-1]
-        if latest.key in settled:
-            continue
-        # A "before" step that fell due before this cycle started is noise right after an update.
-        if latest.kind == "before" and latest.due < deal_state.cycle_started:
+        if not needs_sending(latest, settled, deal_state.cycle_started):
             continue
         due = DueReminder(
             scanned=scanned,

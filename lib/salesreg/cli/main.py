@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, SalesregError
-from ..i18n import _, locale_from_environment, set_locale
+from ..i18n import _, locale_from_environment, set_locale, using
 from . import demo, import_, init, remind, restore, status, summary, sync, validate
 
 EXIT_CODES_HELP = """\b
@@ -30,7 +30,8 @@ class SalesregGroup(click.Group):
             return super().invoke(ctx)
         except SalesregError as exc:
             logging.getLogger("salesreg").debug("stopped by %r", exc)
-            click.echo(_("Error: {message}").format(message=exc), err=True)
+            with using(exc.locale):
+                click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(int(exc.exit_code))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import click
 
 from ..config import Config, load_config
 from ..errors import ConfigError
-from ..i18n import LOCALES, _, set_locale
+from ..i18n import _, set_locale
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,28 +32,9 @@ dry_run_option = click.option(
 def load(ctx: click.Context) -> Config:
     """Load the configuration named by the global --config option and switch to its locale."""
     path: Path = ctx.obj["config_path"]
-    early = configured_locale(path)
-    if early is not None:
-        set_locale(early)  # so that errors in the rest of the file read in the team's language
     config = load_config(path)
     set_locale(config.mail.locale)
     return config
-
-
-def configured_locale(path: Path) -> str | None:
-    """Return ``[mail] locale`` of the config file at ``path``, or None when the file cannot tell.
-
-    Errors in a config that names its locale are reported in that locale; a missing or
-    unparsable file keeps the locale of the environment. ``load_config`` reports the problem.
-    """
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
-    mail = data.get("mail")
-    locale = mail.get("locale") if isinstance(mail, dict) else None
-    return locale if locale in LOCALES else None
 
 
 def resolve_now(text: str | None, config: Config) -> datetime:
